@@ -1,0 +1,172 @@
+//! Frames on the WebSocket `/ws`: JSON text, one object per frame, exactly as the original
+//! `claude-agent-server` sends and accepts them (fields it lacked are additive).
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, value::RawValue};
+use thiserror::Error;
+
+use crate::{agent::AgentLine, user_message::SdkUserMessage};
+
+/// Client to server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientMessage {
+    /// A user turn for the agent; queued by the CLI if a turn is running.
+    UserMessage { data: SdkUserMessage },
+    /// Abort the running turn; it ends with the CLI's own error `result`.
+    Interrupt,
+}
+
+/// Why a client frame was rejected; the `Display` text is what the client reads.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum ClientMessageError {
+    #[error("Invalid message format: {0}")]
+    Json(String),
+    #[error("Invalid message format: expected a JSON object with a string \"type\", found {0}")]
+    NotAMessage(&'static str),
+    #[error("Unknown message type {0:?}: expected \"user_message\" or \"interrupt\"")]
+    UnknownType(String),
+    #[error("Invalid {kind} message: {detail}")]
+    Invalid { kind: String, detail: String },
+}
+
+impl ClientMessage {
+    /// Parses one client frame, naming what is wrong when it is not a valid message.
+    pub fn from_json(text: &str) -> Result<Self, ClientMessageError> {
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| ClientMessageError::Json(e.to_string()))?;
+        let kind = match value.get("type") {
+            Some(Value::String(kind)) => kind.clone(),
+            _ if !value.is_object() => {
+                return Err(ClientMessageError::NotAMessage(
+                    crate::user_message::json_kind(&value),
+                ));
+            }
+            Some(other) => {
+                return Err(ClientMessageError::NotAMessage(
+                    crate::user_message::json_kind(other),
+                ));
+            }
+            None => {
+                return Err(ClientMessageError::NotAMessage(
+                    "an object without \"type\"",
+                ));
+            }
+        };
+        match kind.as_str() {
+            "interrupt" => Ok(Self::Interrupt),
+            "user_message" => {
+                let invalid = |detail: String| ClientMessageError::Invalid {
+                    kind: kind.clone(),
+                    detail,
+                };
+                let data = value
+                    .get("data")
+                    .ok_or_else(|| invalid("missing field `data`".to_owned()))?;
+                // Read `data` on its own: through the tagged enum serde would lose the path.
+                serde_path_to_error::deserialize(data)
+                    .map(|data| Self::UserMessage { data })
+                    .map_err(|e| match e.path().to_string().as_str() {
+                        "." => invalid(format!("data: {}", e.inner())),
+                        path => invalid(format!("data.{path}: {}", e.inner())),
+                    })
+            }
+            _ => Err(ClientMessageError::UnknownType(kind)),
+        }
+    }
+}
+
+/// Server to client.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", try_from = "ServerFrame")]
+pub enum ServerMessage {
+    /// The connection is attached to a session. Sent before any other frame of the session.
+    Connected {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        protocol_version: Option<u32>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        session_id: Option<String>,
+    },
+    /// One line the agent printed, byte for byte.
+    SdkMessage { data: Box<RawValue> },
+    /// Something failed: a rejected frame, a refused connection, the agent's death.
+    Error { error: String },
+    /// Diagnostics: the agent's stderr, the agent starting.
+    Info { data: String },
+}
+
+impl ServerMessage {
+    /// An `error` frame.
+    pub fn error(error: impl std::fmt::Display) -> Self {
+        Self::Error {
+            error: error.to_string(),
+        }
+    }
+
+    /// An `info` frame.
+    pub fn info(data: impl Into<String>) -> Self {
+        Self::Info { data: data.into() }
+    }
+
+    /// The frame's JSON text.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("a server message always serializes")
+    }
+
+    /// The `sdk_message` frame for an agent line, built without parsing the line again: the
+    /// same text as serializing [`ServerMessage::SdkMessage`] with that line as `data`.
+    pub fn sdk_message_json(line: &AgentLine<'_>) -> String {
+        const HEAD: &str = r#"{"type":"sdk_message","data":"#;
+        let raw = line.raw();
+        let mut json = String::with_capacity(HEAD.len() + raw.len() + 1);
+        json.push_str(HEAD);
+        json.push_str(raw);
+        json.push('}');
+        json
+    }
+}
+
+impl PartialEq for ServerMessage {
+    fn eq(&self, other: &Self) -> bool {
+        self.to_json() == other.to_json()
+    }
+}
+
+/// Every field a server frame may carry; `Box<RawValue>` cannot be read through serde's
+/// buffering of internally tagged enums, so frames are read as this struct first.
+#[derive(Deserialize)]
+struct ServerFrame {
+    #[serde(rename = "type")]
+    kind: String,
+    protocol_version: Option<u32>,
+    session_id: Option<String>,
+    data: Option<Box<RawValue>>,
+    error: Option<String>,
+}
+
+impl TryFrom<ServerFrame> for ServerMessage {
+    type Error = String;
+
+    fn try_from(frame: ServerFrame) -> Result<Self, String> {
+        let missing = |field: &str| format!("a {} frame needs `{field}`", frame.kind);
+        Ok(match frame.kind.as_str() {
+            "connected" => Self::Connected {
+                protocol_version: frame.protocol_version,
+                session_id: frame.session_id,
+            },
+            "sdk_message" => Self::SdkMessage {
+                data: frame.data.ok_or_else(|| missing("data"))?,
+            },
+            "error" => Self::Error {
+                error: frame.error.ok_or_else(|| missing("error"))?,
+            },
+            "info" => Self::Info {
+                data: match frame.data {
+                    Some(raw) => serde_json::from_str(raw.get()).map_err(|e| e.to_string())?,
+                    None => return Err(missing("data")),
+                },
+            },
+            other => return Err(format!("unknown server message type {other:?}")),
+        })
+    }
+}

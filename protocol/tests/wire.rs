@@ -1,0 +1,152 @@
+//! The wire format is the contract: every variant against its literal JSON.
+
+use claude_agent_protocol::{
+    AgentLine, ClientMessage, ClientMessageError, SdkUserMessage, ServerMessage,
+    user_message::UserContent,
+};
+use serde_json::value::RawValue;
+
+const HELLO: &str = r#"{"type":"user_message","data":{"type":"user","session_id":"s1","parent_tool_use_id":null,"message":{"role":"user","content":"Say hello"}}}"#;
+
+#[test]
+fn client_messages_match_the_original_json() {
+    let ClientMessage::UserMessage { data } = ClientMessage::from_json(HELLO).unwrap() else {
+        panic!("not a user message");
+    };
+    assert_eq!(data.session_id, "s1");
+    assert_eq!(data.message.content, UserContent::Text("Say hello".into()));
+    assert_eq!(
+        serde_json::to_string(&ClientMessage::UserMessage { data }).unwrap(),
+        r#"{"type":"user_message","data":{"type":"user","message":{"role":"user","content":"Say hello"},"parent_tool_use_id":null,"session_id":"s1"}}"#
+    );
+    assert_eq!(
+        ClientMessage::from_json(r#"{"type":"interrupt"}"#),
+        Ok(ClientMessage::Interrupt)
+    );
+    assert_eq!(
+        serde_json::to_string(&ClientMessage::Interrupt).unwrap(),
+        r#"{"type":"interrupt"}"#
+    );
+}
+
+#[test]
+fn content_blocks_pass_through() {
+    let json = r#"{"type":"user_message","data":{"type":"user","message":{"role":"user","content":[{"type":"text","text":"hi"},{"type":"image","source":{"type":"base64","media_type":"image/png","data":"AAAA"}}]},"uuid":"u1","priority":"now"}}"#;
+    let message = ClientMessage::from_json(json).unwrap();
+    assert_eq!(
+        serde_json::to_string(&message).unwrap(),
+        r#"{"type":"user_message","data":{"type":"user","message":{"role":"user","content":[{"type":"text","text":"hi"},{"type":"image","source":{"type":"base64","media_type":"image/png","data":"AAAA"}}]},"parent_tool_use_id":null,"session_id":"","uuid":"u1","priority":"now"}}"#
+    );
+}
+
+#[test]
+fn bad_client_frames_name_the_problem() {
+    let error = |json: &str| ClientMessage::from_json(json).unwrap_err().to_string();
+    assert!(error("{not json").starts_with("Invalid message format: key must be a string"));
+    assert_eq!(
+        error("null"),
+        r#"Invalid message format: expected a JSON object with a string "type", found null"#
+    );
+    assert_eq!(
+        error("123"),
+        r#"Invalid message format: expected a JSON object with a string "type", found a number"#
+    );
+    assert_eq!(
+        error("{}"),
+        r#"Invalid message format: expected a JSON object with a string "type", found an object without "type""#
+    );
+    assert_eq!(
+        error(r#"{"type":"bogus"}"#),
+        r#"Unknown message type "bogus": expected "user_message" or "interrupt""#
+    );
+    assert_eq!(
+        error(r#"{"type":"user_message"}"#),
+        "Invalid user_message message: missing field `data`"
+    );
+    assert_eq!(
+        error(r#"{"type":"user_message","data":{"foo":1}}"#),
+        "Invalid user_message message: data: missing field `type`"
+    );
+    // The original client README's example, which killed the original server.
+    assert_eq!(
+        error(r#"{"type":"user_message","data":{"content":"Hello, Claude!"}}"#),
+        "Invalid user_message message: data: missing field `type`"
+    );
+    assert_eq!(
+        error(
+            r#"{"type":"user_message","data":{"type":"user","message":{"role":"assistant","content":"x"}}}"#
+        ),
+        "Invalid user_message message: data.message.role: unknown variant `assistant`, expected `user`"
+    );
+    assert_eq!(
+        error(
+            r#"{"type":"user_message","data":{"type":"user","message":{"role":"user","content":7}}}"#
+        ),
+        "Invalid user_message message: data.message.content: expected a string or an array of content blocks, found a number"
+    );
+    assert_eq!(
+        error(
+            r#"{"type":"user_message","data":{"type":"user","message":{"role":"user","content":[{"text":"x"}]}}}"#
+        ),
+        "Invalid user_message message: data.message.content: [0]: a content block needs a string `type`"
+    );
+}
+
+#[test]
+fn server_messages_match_the_original_json() {
+    let cases = [
+        (
+            ServerMessage::Connected {
+                protocol_version: None,
+                session_id: None,
+            },
+            r#"{"type":"connected"}"#,
+        ),
+        (
+            ServerMessage::Connected {
+                protocol_version: Some(1),
+                session_id: Some("abc".into()),
+            },
+            r#"{"type":"connected","protocol_version":1,"session_id":"abc"}"#,
+        ),
+        (
+            ServerMessage::SdkMessage {
+                data: RawValue::from_string(r#"{"type":"result","x":1}"#.into()).unwrap(),
+            },
+            r#"{"type":"sdk_message","data":{"type":"result","x":1}}"#,
+        ),
+        (
+            ServerMessage::error("Server already has an active connection"),
+            r#"{"type":"error","error":"Server already has an active connection"}"#,
+        ),
+        (
+            ServerMessage::info("stderr line"),
+            r#"{"type":"info","data":"stderr line"}"#,
+        ),
+    ];
+    for (message, json) in cases {
+        assert_eq!(message.to_json(), json);
+        let read: ServerMessage = serde_json::from_str(json).unwrap();
+        assert_eq!(read, message, "{json}");
+    }
+}
+
+#[test]
+fn sdk_message_frames_keep_the_line_byte_for_byte() {
+    // Key order and spacing as the CLI wrote them, not as serde would.
+    let line = r#"{"duration_ms":3, "type":"result","subtype":"success","é":"\u00e9"}"#;
+    let frame = ServerMessage::sdk_message_json(&AgentLine::parse(line).unwrap());
+    assert_eq!(frame, format!(r#"{{"type":"sdk_message","data":{line}}}"#));
+    let typed = ServerMessage::SdkMessage {
+        data: RawValue::from_string(line.into()).unwrap(),
+    };
+    assert_eq!(frame, typed.to_json());
+}
+
+#[test]
+fn text_helper_builds_what_the_cli_accepts() {
+    assert_eq!(
+        serde_json::to_string(&SdkUserMessage::text("hi")).unwrap(),
+        r#"{"type":"user","message":{"role":"user","content":"hi"},"parent_tool_use_id":null,"session_id":""}"#
+    );
+}

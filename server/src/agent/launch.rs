@@ -1,0 +1,199 @@
+//! How a config becomes the CLI's command line and environment (`agent-protocol.md` 1.2–1.4).
+
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+};
+
+use claude_agent_protocol::config::{
+    AgentDefinition, PermissionMode, QueryConfig, SettingSource, SystemPrompt,
+};
+
+/// Everything needed to start one agent process.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct LaunchSpec {
+    pub(crate) program: PathBuf,
+    pub(crate) args: Vec<String>,
+    /// Set on top of the server's own environment, which the agent inherits.
+    pub(crate) env: Vec<(&'static str, String)>,
+    pub(crate) cwd: PathBuf,
+    /// Sent in the `initialize` control request, which is their only way in.
+    pub(crate) agents: Option<BTreeMap<String, AgentDefinition>>,
+}
+
+impl LaunchSpec {
+    /// The launch for `config`, in `workspace` unless it names a `cwd`, resuming the CLI
+    /// session `resume` when given. Values use the `--flag=value` form so none can pass for a
+    /// flag.
+    pub(crate) fn new(
+        program: &Path,
+        config: &QueryConfig,
+        workspace: &Path,
+        resume: Option<&str>,
+    ) -> Self {
+        let mut args: Vec<String> = [
+            "--output-format",
+            "stream-json",
+            "--verbose",
+            "--input-format",
+            "stream-json",
+        ]
+        .map(str::to_owned)
+        .into();
+        match &config.system_prompt {
+            None => args.push("--system-prompt=".to_owned()),
+            Some(SystemPrompt::Custom(prompt)) => args.push(format!("--system-prompt={prompt}")),
+            Some(SystemPrompt::Preset(preset)) => {
+                if let Some(append) = &preset.append {
+                    args.push(format!("--append-system-prompt={append}"));
+                }
+            }
+        }
+        let sources = config
+            .setting_sources
+            .as_deref()
+            .unwrap_or(&[SettingSource::Project]);
+        args.push(format!(
+            "--setting-sources={}",
+            join(sources.iter().map(|s| s.as_str()))
+        ));
+        let mode = config
+            .permission_mode
+            .unwrap_or(PermissionMode::BypassPermissions);
+        args.push(format!("--permission-mode={}", mode.as_str()));
+        // Lets a session switch to bypassPermissions later, as the original always allowed.
+        args.push("--allow-dangerously-skip-permissions".to_owned());
+        if let Some(model) = &config.model {
+            args.push(format!("--model={model}"));
+        }
+        if let Some(tools) = &config.allowed_tools {
+            args.push(format!(
+                "--allowedTools={}",
+                join(tools.iter().map(String::as_str))
+            ));
+        }
+        if let Some(tools) = &config.disallowed_tools {
+            args.push(format!(
+                "--disallowedTools={}",
+                join(tools.iter().map(String::as_str))
+            ));
+        }
+        if let Some(turns) = config.max_turns {
+            args.push(format!("--max-turns={turns}"));
+        }
+        if config.include_partial_messages == Some(true) {
+            args.push("--include-partial-messages".to_owned());
+        }
+        for dir in config.additional_directories.iter().flatten() {
+            args.push(format!("--add-dir={dir}"));
+        }
+        if let Some(servers) = &config.mcp_servers {
+            let mcp = serde_json::json!({ "mcpServers": servers });
+            args.push(format!("--mcp-config={mcp}"));
+        }
+        if let Some(session) = resume {
+            args.push(format!("--resume={session}"));
+        }
+
+        let mut env = vec![("CLAUDE_CODE_ENTRYPOINT", "sdk-ts".to_owned())];
+        if let Some(key) = &config.anthropic_api_key {
+            env.push(("ANTHROPIC_API_KEY", key.expose().to_owned()));
+        }
+        Self {
+            program: program.to_owned(),
+            args,
+            env,
+            cwd: config
+                .cwd
+                .as_ref()
+                .map_or_else(|| workspace.to_owned(), PathBuf::from),
+            agents: config.agents.clone(),
+        }
+    }
+}
+
+fn join<'a>(items: impl Iterator<Item = &'a str>) -> String {
+    items.collect::<Vec<_>>().join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use claude_agent_protocol::QueryConfig;
+
+    use super::*;
+
+    fn spec(config: &str, resume: Option<&str>) -> LaunchSpec {
+        let config = QueryConfig::from_json(config).unwrap().config;
+        LaunchSpec::new(Path::new("/bin/claude"), &config, Path::new("/ws"), resume)
+    }
+
+    #[test]
+    fn defaults_are_the_originals() {
+        let spec = spec("{}", None);
+        assert_eq!(
+            spec.args,
+            [
+                "--output-format",
+                "stream-json",
+                "--verbose",
+                "--input-format",
+                "stream-json",
+                "--system-prompt=",
+                "--setting-sources=project",
+                "--permission-mode=bypassPermissions",
+                "--allow-dangerously-skip-permissions",
+            ]
+        );
+        assert_eq!(spec.env, [("CLAUDE_CODE_ENTRYPOINT", "sdk-ts".to_owned())]);
+        assert_eq!(spec.cwd, Path::new("/ws"));
+        assert_eq!(spec.agents, None);
+    }
+
+    #[test]
+    fn every_option_maps_to_its_flag() {
+        let spec = spec(
+            r#"{"systemPrompt":"-be brief","model":"claude-x","allowedTools":["Read","Bash(git:*)"],
+                "disallowedTools":["WebFetch"],"permissionMode":"acceptEdits","maxTurns":3,
+                "cwd":"/elsewhere","includePartialMessages":true,"settingSources":["user","local"],
+                "additionalDirectories":["/a","/b"],"anthropicApiKey":"sk-1",
+                "mcpServers":{"docs":{"type":"http","url":"http://127.0.0.1:1/mcp"}},
+                "agents":{"reviewer":{"description":"Reviews","prompt":"Review it"}}}"#,
+            Some("sess-1"),
+        );
+        assert_eq!(
+            spec.args[5..],
+            [
+                "--system-prompt=-be brief",
+                "--setting-sources=user,local",
+                "--permission-mode=acceptEdits",
+                "--allow-dangerously-skip-permissions",
+                "--model=claude-x",
+                "--allowedTools=Read,Bash(git:*)",
+                "--disallowedTools=WebFetch",
+                "--max-turns=3",
+                "--include-partial-messages",
+                "--add-dir=/a",
+                "--add-dir=/b",
+                r#"--mcp-config={"mcpServers":{"docs":{"type":"http","url":"http://127.0.0.1:1/mcp"}}}"#,
+                "--resume=sess-1",
+            ]
+        );
+        assert!(spec.env.contains(&("ANTHROPIC_API_KEY", "sk-1".to_owned())));
+        assert_eq!(spec.cwd, Path::new("/elsewhere"));
+        assert_eq!(spec.agents.unwrap()["reviewer"].prompt, "Review it");
+    }
+
+    #[test]
+    fn the_preset_prompt_keeps_claude_codes_own() {
+        let preset = spec(
+            r#"{"systemPrompt":{"type":"preset","preset":"claude_code","append":"Be terse."}}"#,
+            None,
+        );
+        assert_eq!(preset.args[5], "--append-system-prompt=Be terse.");
+        let plain = spec(
+            r#"{"systemPrompt":{"type":"preset","preset":"claude_code"}}"#,
+            None,
+        );
+        assert!(plain.args.iter().all(|arg| !arg.contains("system-prompt")));
+    }
+}

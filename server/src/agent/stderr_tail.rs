@@ -1,0 +1,54 @@
+//! The last lines an agent wrote to stderr, for the report of its death.
+
+use std::{collections::VecDeque, sync::Mutex};
+
+/// How much stderr the report keeps, as the TS SDK does.
+const TAIL_BYTES: usize = 2048;
+
+#[derive(Debug, Default)]
+pub(crate) struct StderrTail(Mutex<VecDeque<String>>);
+
+impl StderrTail {
+    pub(crate) fn push(&self, line: &str) {
+        let mut lines = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let line: String = line.chars().take(TAIL_BYTES).collect();
+        lines.push_back(line);
+        while lines.iter().map(String::len).sum::<usize>() > TAIL_BYTES && lines.len() > 1 {
+            lines.pop_front();
+        }
+    }
+
+    pub(crate) fn text(&self) -> String {
+        let lines = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        lines
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_the_last_lines_within_the_bound() {
+        let tail = StderrTail::default();
+        for i in 0..1000 {
+            tail.push(&format!("line {i}"));
+        }
+        let text = tail.text();
+        assert!(
+            text.len() <= TAIL_BYTES && text.ends_with("line 999"),
+            "{text}"
+        );
+        assert!(!text.contains("line 0\n"));
+    }
+}

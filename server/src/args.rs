@@ -1,0 +1,43 @@
+//! Command-line flags, each also read from the environment.
+
+use std::{net::IpAddr, path::PathBuf};
+
+use clap::Parser;
+
+/// Runs the Claude Code CLI and relays it over WebSocket to browser and Node clients,
+/// wire-compatible with claude-agent-server.
+#[derive(Debug, Clone, Parser)]
+#[command(version)]
+pub struct Args {
+    /// Address to listen on. Anything but loopback exposes an agent that runs commands.
+    #[arg(long, env = "HOST", default_value = "127.0.0.1")]
+    pub host: IpAddr,
+    /// Port to listen on; 0 picks a free one (the `listening on` line tells which).
+    #[arg(long, env = "PORT", default_value_t = 3000)]
+    pub port: u16,
+    /// The `claude` executable. Default: `claude` on PATH, else this repository's pinned install
+    /// (`npm ci --prefix claude-code`).
+    #[arg(long, env = "CLAUDE_PATH")]
+    pub claude_path: Option<PathBuf>,
+    /// The agent's working directory, created if missing; a config's `cwd` overrides it.
+    /// Default: ~/agent-workspace.
+    #[arg(long, env = "AGENT_WORKSPACE")]
+    pub workspace: Option<PathBuf>,
+    /// Origins whose pages may call /config (CORS), comma-separated; `*` for any.
+    #[arg(long, env = "CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origin: Vec<String>,
+    /// Bound of a session's log of agent output, in bytes: what a client that reconnects can
+    /// still receive. While a client is attached the agent waits for it instead.
+    #[arg(long, env = "LOG_BYTES", default_value_t = 64 << 20)]
+    pub log_bytes: usize,
+}
+
+impl Args {
+    pub fn workspace(&self) -> PathBuf {
+        self.workspace.clone().unwrap_or_else(|| {
+            std::env::home_dir()
+                .unwrap_or_else(|| PathBuf::from("/"))
+                .join("agent-workspace")
+        })
+    }
+}

@@ -1,0 +1,239 @@
+//! A session's ordered log of server frames: what the agent emitted, kept until a client has it.
+//!
+//! Every frame gets the next sequence number. A reader (the attached connection) takes frames in
+//! order and marks them delivered; a new reader starts at the first frame not yet delivered, so
+//! output produced while no client is connected reaches the next one. The log holds at most
+//! `max_bytes` of frames: delivered frames go first; while a reader is attached the agent waits
+//! (backpressure through its stdout pipe), and while none is, the oldest frames are dropped and
+//! counted, and the next reader is told how many.
+
+use std::{
+    collections::VecDeque,
+    sync::{Mutex, MutexGuard},
+};
+
+use axum::extract::ws::Utf8Bytes;
+use tokio::sync::Notify;
+
+/// Bookkeeping cost of one frame beyond its text, so that many tiny frames also count.
+const FRAME_OVERHEAD: usize = 64;
+
+#[derive(Debug)]
+pub(crate) struct EventLog {
+    state: Mutex<State>,
+    max_bytes: usize,
+    /// Woken when a frame is appended.
+    appended: Notify,
+    /// Woken when frames are delivered or the reader leaves: a waiting append may go on.
+    drained: Notify,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    frames: VecDeque<Utf8Bytes>,
+    /// Sequence number of `frames[0]`.
+    first_seq: u64,
+    bytes: usize,
+    /// Every frame before this one reached a client.
+    delivered: u64,
+    /// Undelivered frames dropped since the last reader attached.
+    dropped: u64,
+    reader_attached: bool,
+}
+
+impl State {
+    fn pop_front(&mut self) {
+        if let Some(frame) = self.frames.pop_front() {
+            self.bytes -= frame.len() + FRAME_OVERHEAD;
+            if self.first_seq >= self.delivered {
+                self.dropped += 1;
+                self.delivered = self.first_seq + 1;
+            }
+            self.first_seq += 1;
+        }
+    }
+}
+
+/// The attached reader's handle; detaches on drop.
+#[derive(Debug)]
+pub(crate) struct Reader<'a> {
+    log: &'a EventLog,
+    cursor: u64,
+}
+
+impl EventLog {
+    pub(crate) fn new(max_bytes: usize) -> Self {
+        Self {
+            state: Mutex::default(),
+            max_bytes,
+            appended: Notify::new(),
+            drained: Notify::new(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Appends a frame, waiting while the attached reader is a whole log behind.
+    pub(crate) async fn append(&self, frame: Utf8Bytes) {
+        let cost = frame.len() + FRAME_OVERHEAD;
+        loop {
+            let drained = self.drained.notified();
+            {
+                let mut state = self.lock();
+                while state.bytes + cost > self.max_bytes && state.first_seq < state.delivered {
+                    state.pop_front();
+                }
+                let full = state.bytes + cost > self.max_bytes && !state.frames.is_empty();
+                if !full || !state.reader_attached {
+                    while state.bytes + cost > self.max_bytes && !state.frames.is_empty() {
+                        state.pop_front();
+                    }
+                    state.bytes += cost;
+                    state.frames.push_back(frame);
+                    drop(state);
+                    self.appended.notify_waiters();
+                    return;
+                }
+            }
+            drained.await;
+        }
+    }
+
+    /// Attaches the one reader, at the first undelivered frame; `None` if one is attached.
+    pub(crate) fn attach(&self) -> Option<Reader<'_>> {
+        let mut state = self.lock();
+        if state.reader_attached {
+            return None;
+        }
+        state.reader_attached = true;
+        Some(Reader {
+            log: self,
+            cursor: state.delivered,
+        })
+    }
+}
+
+impl Reader<'_> {
+    /// Waits for frames after the cursor and moves up to `max` of them into `out`. Returns how
+    /// many undelivered frames were dropped before this reader could have them.
+    pub(crate) async fn next_batch(&mut self, out: &mut Vec<Utf8Bytes>, max: usize) -> u64 {
+        loop {
+            let appended = self.log.appended.notified();
+            {
+                let mut state = self.log.lock();
+                let dropped = std::mem::take(&mut state.dropped);
+                self.cursor = self.cursor.max(state.first_seq);
+                let start = (self.cursor - state.first_seq) as usize;
+                out.extend(state.frames.range(start..).take(max).cloned());
+                self.cursor += (out.len()) as u64;
+                if !out.is_empty() || dropped > 0 {
+                    return dropped;
+                }
+            }
+            appended.await;
+        }
+    }
+
+    /// Marks every frame this reader has taken as delivered.
+    pub(crate) fn delivered(&self) {
+        let mut state = self.log.lock();
+        state.delivered = state.delivered.max(self.cursor);
+        drop(state);
+        self.log.drained.notify_waiters();
+    }
+}
+
+impl Drop for Reader<'_> {
+    fn drop(&mut self) {
+        self.log.lock().reader_attached = false;
+        self.log.drained.notify_waiters();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn frame(text: &str) -> Utf8Bytes {
+        Utf8Bytes::from(text)
+    }
+
+    async fn take(reader: &mut Reader<'_>) -> (Vec<String>, u64) {
+        let mut out = Vec::new();
+        let dropped = reader.next_batch(&mut out, usize::MAX).await;
+        (out.iter().map(|f| f.as_str().to_owned()).collect(), dropped)
+    }
+
+    #[tokio::test]
+    async fn frames_wait_for_the_next_reader_in_order() {
+        let log = EventLog::new(1 << 20);
+        log.append(frame("a")).await;
+        {
+            let mut reader = log.attach().unwrap();
+            assert!(log.attach().is_none(), "one reader at a time");
+            assert_eq!(take(&mut reader).await, (vec!["a".to_owned()], 0));
+            reader.delivered();
+            log.append(frame("b")).await;
+            // Taken but never marked delivered: the connection died with it in flight.
+            assert_eq!(take(&mut reader).await, (vec!["b".to_owned()], 0));
+        }
+        log.append(frame("c")).await;
+        let mut reader = log.attach().unwrap();
+        assert_eq!(
+            take(&mut reader).await,
+            (vec!["b".to_owned(), "c".to_owned()], 0)
+        );
+    }
+
+    #[tokio::test]
+    async fn without_a_reader_the_oldest_frames_are_dropped_and_counted() {
+        let log = EventLog::new(3 * (FRAME_OVERHEAD + 1));
+        for text in ["1", "2", "3", "4", "5"] {
+            log.append(frame(text)).await;
+        }
+        let mut reader = log.attach().unwrap();
+        assert_eq!(
+            take(&mut reader).await,
+            (vec!["3".into(), "4".into(), "5".into()], 2)
+        );
+    }
+
+    #[tokio::test]
+    async fn delivered_frames_make_room_first() {
+        let log = EventLog::new(2 * (FRAME_OVERHEAD + 1));
+        let mut reader = log.attach().unwrap();
+        log.append(frame("1")).await;
+        log.append(frame("2")).await;
+        assert_eq!(take(&mut reader).await.0.len(), 2);
+        reader.delivered();
+        log.append(frame("3")).await;
+        log.append(frame("4")).await;
+        assert_eq!(take(&mut reader).await, (vec!["3".into(), "4".into()], 0));
+    }
+
+    #[tokio::test]
+    async fn an_attached_reader_holds_back_the_writer_instead_of_losing_frames() {
+        let log = EventLog::new(2 * (FRAME_OVERHEAD + 1));
+        let mut reader = log.attach().unwrap();
+        log.append(frame("1")).await;
+        log.append(frame("2")).await;
+        let blocked = tokio::time::timeout(Duration::from_millis(50), log.append(frame("3")));
+        assert!(blocked.await.is_err(), "a full log waits for its reader");
+        let ((taken, dropped), ()) = tokio::join!(
+            async {
+                let batch = take(&mut reader).await;
+                reader.delivered();
+                batch
+            },
+            log.append(frame("3")),
+        );
+        assert_eq!((taken, dropped), (vec!["1".into(), "2".into()], 0));
+        assert_eq!(take(&mut reader).await, (vec!["3".into()], 0));
+    }
+}

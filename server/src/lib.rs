@@ -1,0 +1,16 @@
+//! The claude-agent-server relay: runs the Claude Code CLI and relays it over WebSocket.
+//!
+//! Run with `cargo run -p claude-agent-server -- --help`.
+
+mod agent;
+mod args;
+mod config_store;
+mod event_log;
+mod http;
+mod server;
+mod session;
+mod ws;
+
+pub use agent::LocateError;
+pub use args::Args;
+pub use server::{ServerError, run};
