@@ -1,0 +1,103 @@
+//! Faults the real CLI cannot be made to show, from the fake agent: garbage on stdout, a huge
+//! line, a hang, a crash in the middle of a line.
+
+use std::path::Path;
+
+use claude_agent_protocol::ServerMessage;
+use claude_agent_testkit::{
+    Client, TestServer, assistant_text, built_binary, descendants, eventually, is_alive, sdk, sdk_type,
+};
+
+const SERVER: &str = env!("CARGO_BIN_EXE_claude-agent-server");
+
+async fn start() -> (TestServer, Client) {
+    let fake = built_binary(Path::new(SERVER), "fake-agent");
+    let server = TestServer::start(Path::new(SERVER), &fake, &[], &[]).await;
+    let client = server.attach().await;
+    (server, client)
+}
+
+fn infos(frames: &[ServerMessage]) -> Vec<&str> {
+    frames
+        .iter()
+        .filter_map(|f| match f {
+            ServerMessage::Info { data } => Some(data.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn garbage_lines_become_notices_and_the_rest_flows() {
+    let (_server, mut client) = start().await;
+    client.say("[[garbage]]").await;
+    let frames = client.turn().await;
+    let notices: Vec<_> = infos(&frames).into_iter().filter(|i| i.starts_with("Ignored")).collect();
+    assert_eq!(notices.len(), 2, "{frames:?}");
+    assert!(notices[0].ends_with(": this is not json"), "{}", notices[0]);
+    assert!(notices[1].contains("not JSON") && notices[1].ends_with(r#"{"type":"assistant", broken"#));
+    assert_eq!(assistant_text(&frames), "after garbage");
+    // Nothing that is no JSON object ever reaches a client as agent output.
+    assert!(frames.iter().filter_map(sdk).all(|m| m["type"].is_string()));
+}
+
+#[tokio::test]
+async fn a_ten_megabyte_line_arrives_whole() {
+    let (_server, mut client) = start().await;
+    client.say("[[big:10000000]]").await;
+    let frames = client.turn().await;
+    assert_eq!(assistant_text(&frames).len(), 10_000_000);
+    assert!(assistant_text(&frames).bytes().all(|b| b == b'x'));
+}
+
+#[tokio::test]
+async fn stderr_is_relayed_as_info() {
+    let (_server, mut client) = start().await;
+    client.say("[[stderr:something odd happened]]").await;
+    // stderr is its own pipe: its lines keep their order, not their place among stdout's.
+    client.until(|f| matches!(f, ServerMessage::Info { data } if data == "something odd happened")).await;
+}
+
+#[tokio::test]
+async fn a_crash_mid_line_is_reported_and_the_next_message_restarts_the_agent() {
+    let (_server, mut client) = start().await;
+    client.say("hello").await;
+    client.turn().await;
+    client.say("[[exit-mid-line]]").await;
+    let frames = client.until(|f| matches!(f, ServerMessage::Error { .. })).await;
+    let notice = infos(&frames).into_iter().find(|i| i.contains("middle of a line")).unwrap();
+    assert!(notice.ends_with(r#"{"type":"assistant","message":{"id":"msg_"#), "{notice}");
+    let Some(ServerMessage::Error { error }) = frames.last() else { unreachable!() };
+    assert_eq!(
+        error,
+        "Claude Code process exited with code 3. Its last stderr output:\nfake agent: crashing on purpose"
+    );
+
+    client.say("are you back?").await;
+    let frames = client.turn().await;
+    assert!(infos(&frames).iter().any(|i| i.contains("resuming session fake-session")), "{frames:?}");
+    assert_eq!(assistant_text(&frames), "fake: are you back?");
+}
+
+#[tokio::test]
+async fn a_hung_agent_is_killed_on_shutdown() {
+    let (mut server, mut client) = start().await;
+    client.say("[[hang]]").await;
+    client.until(|f| matches!(f, ServerMessage::Info { data } if data.contains("SIGTERM blocked"))).await;
+    let agents = descendants(server.pid());
+    assert_eq!(agents.len(), 1, "{agents:?}");
+    let status = server.terminate().await;
+    assert!(status.success(), "{status:?}");
+    eventually("the hung agent to be gone", || !is_alive(agents[0])).await;
+}
+
+#[tokio::test]
+async fn a_hung_agent_does_not_block_other_input() {
+    let (_server, mut client) = start().await;
+    client.say("[[hang]]").await;
+    client.until(|f| matches!(f, ServerMessage::Info { data } if data.contains("SIGTERM blocked"))).await;
+    // The agent reads no more stdin; the connection still answers bad frames at once.
+    client.send("{broken").await;
+    let frames = client.until(|f| matches!(f, ServerMessage::Error { .. })).await;
+    assert!(frames.iter().all(|f| sdk_type(f).is_none()));
+}

@@ -1,0 +1,147 @@
+//! `/config` and routing, as the original answers them (section 8 of original-server.md), with
+//! its defects fixed: values checked, secrets redacted, CORS on request.
+
+use std::path::Path;
+
+use claude_agent_testkit::{TestServer, built_binary};
+use reqwest::{Client, StatusCode, header};
+use serde_json::{Value, json};
+
+const SERVER: &str = env!("CARGO_BIN_EXE_claude-agent-server");
+
+async fn server(args: &[&str]) -> TestServer {
+    let fake = built_binary(Path::new(SERVER), "fake-agent");
+    TestServer::start(Path::new(SERVER), &fake, &[], args).await
+}
+
+async fn post(server: &TestServer, body: &str) -> (StatusCode, Value) {
+    let response = Client::new()
+        .post(server.url("/config"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap();
+    (response.status(), response.json().await.unwrap())
+}
+
+async fn get_config(server: &TestServer) -> Value {
+    reqwest::get(server.url("/config")).await.unwrap().json().await.unwrap()
+}
+
+#[tokio::test]
+async fn config_is_replaced_echoed_and_redacted() {
+    let server = server(&[]).await;
+    assert_eq!(get_config(&server).await, json!({"config": {}}));
+
+    // What the original TypeScript client posts: its own options ride along.
+    let (status, body) = post(
+        &server,
+        r#"{"anthropicApiKey":"sk-ant-secret","model":"claude-x","systemPrompt":"Be brief.",
+            "e2bApiKey":"e2b-secret","template":"claude-agent-server","timeoutMs":300000,"debug":true}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let expected = json!({"anthropicApiKey": "[redacted]", "model": "claude-x", "systemPrompt": "Be brief."});
+    assert_eq!(
+        body,
+        json!({"success": true, "config": expected, "ignored": ["e2bApiKey", "template", "timeoutMs", "debug"]})
+    );
+    let stored = get_config(&server).await;
+    assert_eq!(stored, json!({"config": expected}));
+    assert!(!stored.to_string().contains("secret"), "no secret is ever echoed: {stored}");
+
+    // Replaced wholesale, not merged.
+    let (status, body) = post(&server, r#"{"maxTurns":2}"#).await;
+    assert_eq!((status, &body["config"]), (StatusCode::OK, &json!({"maxTurns": 2})));
+}
+
+#[tokio::test]
+async fn a_bad_config_is_refused_and_the_old_one_kept() {
+    let server = server(&[]).await;
+    post(&server, r#"{"model":"kept"}"#).await;
+    for (body, error) in [
+        ("{not json", "Invalid JSON: key must be a string at line 1 column 2"),
+        ("null", "The config must be a JSON object, found null"),
+        (r#"{"maxTurns":"x"}"#, r#"Invalid config field `maxTurns`: invalid type: string "x", expected u32"#),
+    ] {
+        let (status, answer) = post(&server, body).await;
+        assert_eq!((status, answer), (StatusCode::BAD_REQUEST, json!({"error": error})), "{body}");
+    }
+    assert_eq!(get_config(&server).await, json!({"config": {"model": "kept"}}));
+
+    // A cross-site form posts text/plain without a preflight: refused.
+    let response = Client::new()
+        .post(server.url("/config"))
+        .header(header::CONTENT_TYPE, "text/plain")
+        .body(r#"{"model":"csrf"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(get_config(&server).await, json!({"config": {"model": "kept"}}));
+}
+
+#[tokio::test]
+async fn other_paths_are_404_as_in_the_original() {
+    let server = server(&[]).await;
+    for path in ["/", "/config/", "/nope", "/ws"] {
+        let response = reqwest::get(server.url(path)).await.unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(response.text().await.unwrap(), "Not Found");
+    }
+    let put = Client::new().put(server.url("/config")).send().await.unwrap();
+    assert_eq!(put.status(), StatusCode::METHOD_NOT_ALLOWED);
+}
+
+#[tokio::test]
+async fn cors_lets_configured_origins_configure() {
+    let server = server(&["--cors-origin", "http://app.example"]).await;
+    let preflight = |origin: &'static str| {
+        Client::new()
+            .request(reqwest::Method::OPTIONS, server.url("/config"))
+            .header(header::ORIGIN, origin)
+            .header(header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
+            .header(header::ACCESS_CONTROL_REQUEST_HEADERS, "content-type")
+            .send()
+    };
+    let allowed = preflight("http://app.example").await.unwrap();
+    assert_eq!(allowed.status(), StatusCode::OK);
+    assert_eq!(allowed.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN], "http://app.example");
+    let other = preflight("http://evil.example").await.unwrap();
+    assert!(other.headers().get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
+
+    // Without --cors-origin no cross-origin page gets an answer it may read.
+    let plain = self::server(&[]).await;
+    let response = reqwest::Client::new()
+        .get(plain.url("/config"))
+        .header(header::ORIGIN, "http://app.example")
+        .send()
+        .await
+        .unwrap();
+    assert!(response.headers().get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
+}
+
+#[tokio::test]
+async fn a_missing_cli_is_a_clear_startup_error() {
+    let output = tokio::process::Command::new(SERVER)
+        .args(["--port", "0", "--claude-path", "/nonexistent/claude"])
+        .output()
+        .await
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--claude-path /nonexistent/claude: no executable file there"), "{stderr}");
+}
+
+#[tokio::test]
+async fn help_documents_every_flag() {
+    let output = tokio::process::Command::new(SERVER).arg("--help").output().await.unwrap();
+    let help = String::from_utf8(output.stdout).unwrap();
+    for flag in ["--host", "--port", "--claude-path", "--workspace", "--cors-origin", "--log-bytes"] {
+        assert!(help.contains(flag), "--help lacks {flag}:\n{help}");
+    }
+    for env in ["HOST", "PORT", "CLAUDE_PATH", "AGENT_WORKSPACE"] {
+        assert!(help.contains(&format!("[env: {env}")), "--help lacks {env}:\n{help}");
+    }
+}

@@ -1,0 +1,150 @@
+//! The real server binary on 127.0.0.1 for tests and benchmarks, and process inspection.
+
+use std::{
+    path::{Path, PathBuf},
+    process::Stdio,
+    time::Duration,
+};
+
+use claude_agent_protocol::ServerMessage;
+use tempfile::TempDir;
+use tokio::{
+    io::{AsyncBufReadExt, BufReader},
+    process::{Child, Command},
+};
+
+use crate::client::Client;
+
+/// How long any single expected event may take before a test fails.
+pub const PATIENCE: Duration = Duration::from_secs(60);
+
+/// The pinned CLI, installed by `npm ci --prefix claude-code`.
+pub fn real_claude() -> PathBuf {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../claude-code/node_modules/.bin/claude");
+    assert!(path.exists(), "{} is missing: run `npm ci --prefix claude-code`", path.display());
+    path
+}
+
+/// A binary of this workspace built beside `sibling` (another binary of the same build), such
+/// as `fake-agent` beside `claude-agent-server`.
+pub fn built_binary(sibling: &Path, name: &str) -> PathBuf {
+    let path = sibling.with_file_name(name);
+    assert!(path.exists(), "{} is missing: build the workspace first", path.display());
+    path
+}
+
+/// A running `claude-agent-server`, killed on drop.
+#[derive(Debug)]
+pub struct TestServer {
+    pub child: Child,
+    pub addr: String,
+    pub home: TempDir,
+}
+
+impl TestServer {
+    /// Starts the server binary `server` running `claude`, with a throwaway HOME and workspace;
+    /// `env` goes to the server, and through it to the agent.
+    pub async fn start(server: &Path, claude: &Path, env: &[(&str, &str)], args: &[&str]) -> Self {
+        let home = tempfile::tempdir().unwrap();
+        let mut child = Command::new(server)
+            .args(["--port", "0", "--workspace"])
+            .arg(home.path().join("workspace"))
+            .arg("--claude-path")
+            .arg(claude)
+            .args(args)
+            .env("HOME", home.path())
+            // The pinned CLI offline, as agent-protocol.md section 12 sets it up.
+            .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
+            .env("DISABLE_AUTOUPDATER", "1")
+            .env("DISABLE_TELEMETRY", "1")
+            .env("CLAUDE_CODE_MAX_RETRIES", "0")
+            // Tests run as root; bypassPermissions needs this, and the server never sets it.
+            .env("IS_SANDBOX", "1")
+            .env("RUST_LOG", "claude_agent_server=debug,agent_stderr=info")
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let addr = tokio::time::timeout(PATIENCE, async {
+            while let Some(line) = lines.next_line().await.unwrap() {
+                if let Some(addr) = line.strip_prefix("listening on http://") {
+                    return addr.to_owned();
+                }
+            }
+            panic!("the server exited before listening");
+        })
+        .await
+        .expect("the server did not start listening");
+        Self { child, addr, home }
+    }
+
+    /// The server with the real CLI talking to the mock Messages API at `api`.
+    pub async fn with_claude(server: &Path, api: &str) -> Self {
+        let env = [("ANTHROPIC_BASE_URL", api), ("ANTHROPIC_API_KEY", "test-key")];
+        Self::start(server, &real_claude(), &env, &[]).await
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub async fn connect(&self) -> Client {
+        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", self.addr)).await.unwrap();
+        Client { ws }
+    }
+
+    /// Connects and reads the `connected` frame.
+    pub async fn attach(&self) -> Client {
+        let mut client = self.connect().await;
+        let connected = client.next().await;
+        assert!(matches!(connected, ServerMessage::Connected { .. }), "{connected:?}");
+        client
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id().unwrap()
+    }
+
+    /// Sends SIGTERM and waits for the server to exit.
+    pub async fn terminate(&mut self) -> std::process::ExitStatus {
+        signal(self.pid(), nix::sys::signal::Signal::SIGTERM);
+        tokio::time::timeout(PATIENCE, self.child.wait()).await.expect("server exit").unwrap()
+    }
+}
+
+/// Sends `signal` to process `pid`.
+pub fn signal(pid: u32, signal: nix::sys::signal::Signal) {
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid.cast_signed()), signal).unwrap();
+}
+
+/// Every live process below `pid`, by walking /proc.
+pub fn descendants(pid: u32) -> Vec<u32> {
+    let parents: Vec<(u32, u32)> = std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|child| {
+            let stat = std::fs::read_to_string(format!("/proc/{child}/stat")).ok()?;
+            // Fields after the command name, which is in parentheses and may hold spaces.
+            let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+            (fields.first() != Some(&"Z")).then(|| Some((child, fields.get(1)?.parse().ok()?)))?
+        })
+        .collect();
+    let mut found = vec![pid];
+    let mut i = 0;
+    while i < found.len() {
+        let parent = found[i];
+        found.extend(parents.iter().filter(|(_, p)| *p == parent).map(|(child, _)| *child));
+        i += 1;
+    }
+    found.remove(0);
+    found
+}
+
+/// Whether `pid` runs (a zombie does not count).
+pub fn is_alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .is_ok_and(|stat| !stat.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')))
+}
+
