@@ -182,6 +182,7 @@ pub enum AgentLineError {
 }
 
 /// The control-protocol lines, parsed only when the head says a line is one.
+#[allow(clippy::enum_variant_names)] // named after the CLI's `type` values
 #[derive(Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum ControlFromAgent {

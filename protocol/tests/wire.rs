@@ -1,8 +1,7 @@
 //! The wire format is the contract: every variant against its literal JSON.
 
 use claude_agent_protocol::{
-    AgentLine, ClientMessage, ClientMessageError, SdkUserMessage, ServerMessage,
-    user_message::UserContent,
+    AgentLine, ClientMessage, SdkUserMessage, ServerMessage, user_message::UserContent,
 };
 use serde_json::value::RawValue;
 

@@ -5,7 +5,8 @@ use std::path::Path;
 
 use claude_agent_protocol::ServerMessage;
 use claude_agent_testkit::{
-    Client, TestServer, assistant_text, built_binary, descendants, eventually, is_alive, sdk, sdk_type,
+    Client, TestServer, assistant_text, built_binary, descendants, eventually, is_alive, sdk,
+    sdk_type,
 };
 
 const SERVER: &str = env!("CARGO_BIN_EXE_claude-agent-server");
@@ -32,10 +33,15 @@ async fn garbage_lines_become_notices_and_the_rest_flows() {
     let (_server, mut client) = start().await;
     client.say("[[garbage]]").await;
     let frames = client.turn().await;
-    let notices: Vec<_> = infos(&frames).into_iter().filter(|i| i.starts_with("Ignored")).collect();
+    let notices: Vec<_> = infos(&frames)
+        .into_iter()
+        .filter(|i| i.starts_with("Ignored"))
+        .collect();
     assert_eq!(notices.len(), 2, "{frames:?}");
     assert!(notices[0].ends_with(": this is not json"), "{}", notices[0]);
-    assert!(notices[1].contains("not JSON") && notices[1].ends_with(r#"{"type":"assistant", broken"#));
+    assert!(
+        notices[1].contains("not JSON") && notices[1].ends_with(r#"{"type":"assistant", broken"#)
+    );
     assert_eq!(assistant_text(&frames), "after garbage");
     // Nothing that is no JSON object ever reaches a client as agent output.
     assert!(frames.iter().filter_map(sdk).all(|m| m["type"].is_string()));
@@ -55,7 +61,9 @@ async fn stderr_is_relayed_as_info() {
     let (_server, mut client) = start().await;
     client.say("[[stderr:something odd happened]]").await;
     // stderr is its own pipe: its lines keep their order, not their place among stdout's.
-    client.until(|f| matches!(f, ServerMessage::Info { data } if data == "something odd happened")).await;
+    client
+        .until(|f| matches!(f, ServerMessage::Info { data } if data == "something odd happened"))
+        .await;
 }
 
 #[tokio::test]
@@ -64,10 +72,20 @@ async fn a_crash_mid_line_is_reported_and_the_next_message_restarts_the_agent() 
     client.say("hello").await;
     client.turn().await;
     client.say("[[exit-mid-line]]").await;
-    let frames = client.until(|f| matches!(f, ServerMessage::Error { .. })).await;
-    let notice = infos(&frames).into_iter().find(|i| i.contains("middle of a line")).unwrap();
-    assert!(notice.ends_with(r#"{"type":"assistant","message":{"id":"msg_"#), "{notice}");
-    let Some(ServerMessage::Error { error }) = frames.last() else { unreachable!() };
+    let frames = client
+        .until(|f| matches!(f, ServerMessage::Error { .. }))
+        .await;
+    let notice = infos(&frames)
+        .into_iter()
+        .find(|i| i.contains("middle of a line"))
+        .unwrap();
+    assert!(
+        notice.ends_with(r#"{"type":"assistant","message":{"id":"msg_"#),
+        "{notice}"
+    );
+    let Some(ServerMessage::Error { error }) = frames.last() else {
+        unreachable!()
+    };
     assert_eq!(
         error,
         "Claude Code process exited with code 3. Its last stderr output:\nfake agent: crashing on purpose"
@@ -75,7 +93,12 @@ async fn a_crash_mid_line_is_reported_and_the_next_message_restarts_the_agent() 
 
     client.say("are you back?").await;
     let frames = client.turn().await;
-    assert!(infos(&frames).iter().any(|i| i.contains("resuming session fake-session")), "{frames:?}");
+    assert!(
+        infos(&frames)
+            .iter()
+            .any(|i| i.contains("resuming session fake-session")),
+        "{frames:?}"
+    );
     assert_eq!(assistant_text(&frames), "fake: are you back?");
 }
 
@@ -83,7 +106,9 @@ async fn a_crash_mid_line_is_reported_and_the_next_message_restarts_the_agent() 
 async fn a_hung_agent_is_killed_on_shutdown() {
     let (mut server, mut client) = start().await;
     client.say("[[hang]]").await;
-    client.until(|f| matches!(f, ServerMessage::Info { data } if data.contains("SIGTERM blocked"))).await;
+    client
+        .until(|f| matches!(f, ServerMessage::Info { data } if data.contains("SIGTERM blocked")))
+        .await;
     let agents = descendants(server.pid());
     assert_eq!(agents.len(), 1, "{agents:?}");
     let status = server.terminate().await;
@@ -95,9 +120,13 @@ async fn a_hung_agent_is_killed_on_shutdown() {
 async fn a_hung_agent_does_not_block_other_input() {
     let (_server, mut client) = start().await;
     client.say("[[hang]]").await;
-    client.until(|f| matches!(f, ServerMessage::Info { data } if data.contains("SIGTERM blocked"))).await;
+    client
+        .until(|f| matches!(f, ServerMessage::Info { data } if data.contains("SIGTERM blocked")))
+        .await;
     // The agent reads no more stdin; the connection still answers bad frames at once.
     client.send("{broken").await;
-    let frames = client.until(|f| matches!(f, ServerMessage::Error { .. })).await;
+    let frames = client
+        .until(|f| matches!(f, ServerMessage::Error { .. }))
+        .await;
     assert!(frames.iter().all(|f| sdk_type(f).is_none()));
 }

@@ -26,7 +26,12 @@ async fn post(server: &TestServer, body: &str) -> (StatusCode, Value) {
 }
 
 async fn get_config(server: &TestServer) -> Value {
-    reqwest::get(server.url("/config")).await.unwrap().json().await.unwrap()
+    reqwest::get(server.url("/config"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -42,18 +47,25 @@ async fn config_is_replaced_echoed_and_redacted() {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    let expected = json!({"anthropicApiKey": "[redacted]", "model": "claude-x", "systemPrompt": "Be brief."});
+    let expected =
+        json!({"anthropicApiKey": "[redacted]", "model": "claude-x", "systemPrompt": "Be brief."});
     assert_eq!(
         body,
         json!({"success": true, "config": expected, "ignored": ["e2bApiKey", "template", "timeoutMs", "debug"]})
     );
     let stored = get_config(&server).await;
     assert_eq!(stored, json!({"config": expected}));
-    assert!(!stored.to_string().contains("secret"), "no secret is ever echoed: {stored}");
+    assert!(
+        !stored.to_string().contains("secret"),
+        "no secret is ever echoed: {stored}"
+    );
 
     // Replaced wholesale, not merged.
     let (status, body) = post(&server, r#"{"maxTurns":2}"#).await;
-    assert_eq!((status, &body["config"]), (StatusCode::OK, &json!({"maxTurns": 2})));
+    assert_eq!(
+        (status, &body["config"]),
+        (StatusCode::OK, &json!({"maxTurns": 2}))
+    );
 }
 
 #[tokio::test]
@@ -61,14 +73,27 @@ async fn a_bad_config_is_refused_and_the_old_one_kept() {
     let server = server(&[]).await;
     post(&server, r#"{"model":"kept"}"#).await;
     for (body, error) in [
-        ("{not json", "Invalid JSON: key must be a string at line 1 column 2"),
+        (
+            "{not json",
+            "Invalid JSON: key must be a string at line 1 column 2",
+        ),
         ("null", "The config must be a JSON object, found null"),
-        (r#"{"maxTurns":"x"}"#, r#"Invalid config field `maxTurns`: invalid type: string "x", expected u32"#),
+        (
+            r#"{"maxTurns":"x"}"#,
+            r#"Invalid config field `maxTurns`: invalid type: string "x", expected u32"#,
+        ),
     ] {
         let (status, answer) = post(&server, body).await;
-        assert_eq!((status, answer), (StatusCode::BAD_REQUEST, json!({"error": error})), "{body}");
+        assert_eq!(
+            (status, answer),
+            (StatusCode::BAD_REQUEST, json!({"error": error})),
+            "{body}"
+        );
     }
-    assert_eq!(get_config(&server).await, json!({"config": {"model": "kept"}}));
+    assert_eq!(
+        get_config(&server).await,
+        json!({"config": {"model": "kept"}})
+    );
 
     // A cross-site form posts text/plain without a preflight: refused.
     let response = Client::new()
@@ -79,7 +104,10 @@ async fn a_bad_config_is_refused_and_the_old_one_kept() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    assert_eq!(get_config(&server).await, json!({"config": {"model": "kept"}}));
+    assert_eq!(
+        get_config(&server).await,
+        json!({"config": {"model": "kept"}})
+    );
 }
 
 #[tokio::test]
@@ -90,7 +118,11 @@ async fn other_paths_are_404_as_in_the_original() {
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
         assert_eq!(response.text().await.unwrap(), "Not Found");
     }
-    let put = Client::new().put(server.url("/config")).send().await.unwrap();
+    let put = Client::new()
+        .put(server.url("/config"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(put.status(), StatusCode::METHOD_NOT_ALLOWED);
 }
 
@@ -107,9 +139,17 @@ async fn cors_lets_configured_origins_configure() {
     };
     let allowed = preflight("http://app.example").await.unwrap();
     assert_eq!(allowed.status(), StatusCode::OK);
-    assert_eq!(allowed.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN], "http://app.example");
+    assert_eq!(
+        allowed.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+        "http://app.example"
+    );
     let other = preflight("http://evil.example").await.unwrap();
-    assert!(other.headers().get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
+    assert!(
+        other
+            .headers()
+            .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+            .is_none()
+    );
 
     // Without --cors-origin no cross-origin page gets an answer it may read.
     let plain = self::server(&[]).await;
@@ -119,7 +159,12 @@ async fn cors_lets_configured_origins_configure() {
         .send()
         .await
         .unwrap();
-    assert!(response.headers().get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
+    assert!(
+        response
+            .headers()
+            .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -131,17 +176,34 @@ async fn a_missing_cli_is_a_clear_startup_error() {
         .unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("--claude-path /nonexistent/claude: no executable file there"), "{stderr}");
+    assert!(
+        stderr.contains("--claude-path /nonexistent/claude: no executable file there"),
+        "{stderr}"
+    );
 }
 
 #[tokio::test]
 async fn help_documents_every_flag() {
-    let output = tokio::process::Command::new(SERVER).arg("--help").output().await.unwrap();
+    let output = tokio::process::Command::new(SERVER)
+        .arg("--help")
+        .output()
+        .await
+        .unwrap();
     let help = String::from_utf8(output.stdout).unwrap();
-    for flag in ["--host", "--port", "--claude-path", "--workspace", "--cors-origin", "--log-bytes"] {
+    for flag in [
+        "--host",
+        "--port",
+        "--claude-path",
+        "--workspace",
+        "--cors-origin",
+        "--log-bytes",
+    ] {
         assert!(help.contains(flag), "--help lacks {flag}:\n{help}");
     }
     for env in ["HOST", "PORT", "CLAUDE_PATH", "AGENT_WORKSPACE"] {
-        assert!(help.contains(&format!("[env: {env}")), "--help lacks {env}:\n{help}");
+        assert!(
+            help.contains(&format!("[env: {env}")),
+            "--help lacks {env}:\n{help}"
+        );
     }
 }

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use claude_agent_protocol::ServerMessage;
 use claude_agent_testkit::{
-    Client, MockApi, PATIENCE, TestServer, assistant_text, descendants, eventually, is_alive, sdk,
+    MockApi, PATIENCE, TestServer, assistant_text, descendants, eventually, is_alive, sdk,
     sdk_type, signal,
 };
 use nix::sys::signal::Signal;
@@ -19,7 +19,11 @@ async fn start() -> (MockApi, TestServer) {
 }
 
 fn result_of(frames: &[ServerMessage]) -> Value {
-    frames.iter().filter_map(sdk).find(|m| m["type"] == "result").expect("a result")
+    frames
+        .iter()
+        .filter_map(sdk)
+        .find(|m| m["type"] == "result")
+        .expect("a result")
 }
 
 fn errors(frames: &[ServerMessage]) -> Vec<String> {
@@ -50,11 +54,18 @@ async fn a_full_turn_is_relayed() {
     client.say("Say hello").await;
     let frames = client.turn().await;
     let kinds: Vec<_> = frames.iter().filter_map(sdk_type).collect();
-    assert_eq!(kinds.first().map(String::as_str), Some("system"), "{kinds:?}");
+    assert_eq!(
+        kinds.first().map(String::as_str),
+        Some("system"),
+        "{kinds:?}"
+    );
     assert!(kinds.contains(&"assistant".to_owned()), "{kinds:?}");
     assert_eq!(assistant_text(&frames), "You said: Say hello");
     let result = result_of(&frames);
-    assert_eq!((result["subtype"].as_str(), result["is_error"].as_bool()), (Some("success"), Some(false)));
+    assert_eq!(
+        (result["subtype"].as_str(), result["is_error"].as_bool()),
+        (Some("success"), Some(false))
+    );
     assert!(errors(&frames).is_empty(), "{frames:?}");
 
     // The session goes on: a second turn in the same conversation.
@@ -85,8 +96,17 @@ async fn the_config_reaches_the_agent() {
     let mut client = server.attach().await;
     client.say("Who are you?").await;
     client.turn().await;
-    let request = api.wait_for_request(|r| r.is_main_loop(), PATIENCE).await.expect("a request");
-    assert!(request.system_text().contains("You are the relay test agent."), "{}", request.system_text());
+    let request = api
+        .wait_for_request(|r| r.is_main_loop(), PATIENCE)
+        .await
+        .expect("a request");
+    assert!(
+        request
+            .system_text()
+            .contains("You are the relay test agent."),
+        "{}",
+        request.system_text()
+    );
     assert_eq!(request.api_key(), Some("sk-from-config"));
     assert_eq!(request.body["model"], "claude-relay-test");
 }
@@ -100,14 +120,24 @@ async fn a_tool_round_trip() {
     let messages: Vec<Value> = frames.iter().filter_map(sdk).collect();
     let tool_use = messages
         .iter()
-        .flat_map(|m| m["message"]["content"].as_array().cloned().unwrap_or_default())
+        .flat_map(|m| {
+            m["message"]["content"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
         .find(|block| block["type"] == "tool_use")
         .expect("a tool_use block");
     assert_eq!(tool_use["input"]["command"], "echo relay-tool-ok");
     let tool_result = messages
         .iter()
         .filter(|m| m["type"] == "user")
-        .flat_map(|m| m["message"]["content"].as_array().cloned().unwrap_or_default())
+        .flat_map(|m| {
+            m["message"]["content"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
         .find(|block| block["type"] == "tool_result")
         .expect("a tool_result block");
     assert_eq!(tool_result["content"], "relay-tool-ok");
@@ -129,7 +159,10 @@ async fn interrupt_ends_a_slow_turn() {
         && m["message"]["content"][0]["text"] == "[Request interrupted by user]"));
     // The session is still usable.
     client.say("After the interrupt").await;
-    assert_eq!(assistant_text(&client.turn().await), "You said: After the interrupt");
+    assert_eq!(
+        assistant_text(&client.turn().await),
+        "You said: After the interrupt"
+    );
 }
 
 #[tokio::test]
@@ -137,7 +170,10 @@ async fn a_second_connection_is_refused_as_in_the_original() {
     let (_api, server) = start().await;
     let mut first = server.attach().await;
     let mut second = server.connect().await;
-    assert_eq!(second.next().await, ServerMessage::error("Server already has an active connection"));
+    assert_eq!(
+        second.next().await,
+        ServerMessage::error("Server already has an active connection")
+    );
     assert_eq!(second.closed().await, Some(1000));
     // The first is unaffected.
     first.say("Still here?").await;
@@ -149,15 +185,39 @@ async fn bad_input_gets_an_error_and_breaks_nothing() {
     let (_api, server) = start().await;
     let mut client = server.attach().await;
     let cases = [
-        ("{not json", "Invalid message format: key must be a string at line 1 column 2"),
-        ("null", r#"Invalid message format: expected a JSON object with a string "type", found null"#),
-        ("123", r#"Invalid message format: expected a JSON object with a string "type", found a number"#),
-        ("[]", r#"Invalid message format: expected a JSON object with a string "type", found an array"#),
-        ("{}", r#"Invalid message format: expected a JSON object with a string "type", found an object without "type""#),
-        (r#"{"type":"bogus"}"#, r#"Unknown message type "bogus": expected "user_message" or "interrupt""#),
+        (
+            "{not json",
+            "Invalid message format: key must be a string at line 1 column 2",
+        ),
+        (
+            "null",
+            r#"Invalid message format: expected a JSON object with a string "type", found null"#,
+        ),
+        (
+            "123",
+            r#"Invalid message format: expected a JSON object with a string "type", found a number"#,
+        ),
+        (
+            "[]",
+            r#"Invalid message format: expected a JSON object with a string "type", found an array"#,
+        ),
+        (
+            "{}",
+            r#"Invalid message format: expected a JSON object with a string "type", found an object without "type""#,
+        ),
+        (
+            r#"{"type":"bogus"}"#,
+            r#"Unknown message type "bogus": expected "user_message" or "interrupt""#,
+        ),
         // Each of these crashed the original server (original-server.md 3.7).
-        (r#"{"type":"user_message"}"#, "Invalid user_message message: missing field `data`"),
-        (r#"{"type":"user_message","data":{"foo":1}}"#, "Invalid user_message message: data: missing field `type`"),
+        (
+            r#"{"type":"user_message"}"#,
+            "Invalid user_message message: missing field `data`",
+        ),
+        (
+            r#"{"type":"user_message","data":{"foo":1}}"#,
+            "Invalid user_message message: data: missing field `type`",
+        ),
         (
             r#"{"type":"user_message","data":{"content":"Hello, Claude!"}}"#,
             "Invalid user_message message: data: missing field `type`",
@@ -169,13 +229,19 @@ async fn bad_input_gets_an_error_and_breaks_nothing() {
     ];
     for (frame, error) in cases {
         client.send(frame).await;
-        let reply = client.until(|f| matches!(f, ServerMessage::Error { .. })).await;
+        let reply = client
+            .until(|f| matches!(f, ServerMessage::Error { .. }))
+            .await;
         assert_eq!(reply.last(), Some(&ServerMessage::error(error)), "{frame}");
     }
     // A binary frame is read as text, as the original did.
     client.send_binary(b"{oops").await;
-    let reply = client.until(|f| matches!(f, ServerMessage::Error { .. })).await;
-    assert!(matches!(reply.last(), Some(ServerMessage::Error { error }) if error.starts_with("Invalid message format")));
+    let reply = client
+        .until(|f| matches!(f, ServerMessage::Error { .. }))
+        .await;
+    assert!(
+        matches!(reply.last(), Some(ServerMessage::Error { error }) if error.starts_with("Invalid message format"))
+    );
 
     // Neither the connection nor the agent suffered.
     client.say("Still fine?").await;
@@ -195,7 +261,10 @@ async fn output_while_disconnected_reaches_the_next_connection_in_order() {
     // The turn finishes while nobody is connected; the next client gets all of it.
     let mut next = server.attach().await;
     let frames = next.turn().await;
-    assert_eq!(assistant_text(&frames), (0..20).map(|i| format!("w{i} ")).collect::<String>());
+    assert_eq!(
+        assistant_text(&frames),
+        (0..20).map(|i| format!("w{i} ")).collect::<String>()
+    );
     next.say("And now?").await;
     assert_eq!(assistant_text(&next.turn().await), "You said: And now?");
 }
@@ -210,20 +279,38 @@ async fn a_killed_agent_is_reported_and_the_next_message_resumes() {
     client.until(|f| sdk_type(f) == Some("system".into())).await;
     let pid = agent_pid(&server).await;
     signal(pid, Signal::SIGKILL);
-    let frames = client.until(|f| matches!(f, ServerMessage::Error { .. })).await;
+    let frames = client
+        .until(|f| matches!(f, ServerMessage::Error { .. }))
+        .await;
     let error = errors(&frames).pop().unwrap();
-    assert!(error.starts_with("Claude Code process terminated by signal SIGKILL"), "{error}");
+    assert!(
+        error.starts_with("Claude Code process terminated by signal SIGKILL"),
+        "{error}"
+    );
 
     client.say("What was the word?").await;
     let frames = client.turn().await;
     assert_eq!(assistant_text(&frames), "You said: What was the word?");
-    assert!(frames.iter().any(|f| matches!(f, ServerMessage::Info { data } if data.contains("resuming session"))));
+    assert!(
+        frames.iter().any(
+            |f| matches!(f, ServerMessage::Info { data } if data.contains("resuming session"))
+        )
+    );
     // The new agent sent the earlier conversation along: it resumed.
     let request = api
-        .wait_for_request(|r| r.last_user_text().is_some_and(|t| t.contains("What was the word?")), PATIENCE)
+        .wait_for_request(
+            |r| {
+                r.last_user_text()
+                    .is_some_and(|t| t.contains("What was the word?"))
+            },
+            PATIENCE,
+        )
         .await
         .unwrap();
-    assert!(request.body.to_string().contains("pineapple"), "the resumed agent lost the history");
+    assert!(
+        request.body.to_string().contains("pineapple"),
+        "the resumed agent lost the history"
+    );
     assert_ne!(agent_pid(&server).await, pid);
 }
 
@@ -254,7 +341,12 @@ async fn the_connection_closes_when_the_server_stops() {
         let status = server.terminate().await;
         (status, server)
     });
-    assert_eq!(tokio::time::timeout(PATIENCE, client.closed()).await.unwrap(), Some(1001));
+    assert_eq!(
+        tokio::time::timeout(PATIENCE, client.closed())
+            .await
+            .unwrap(),
+        Some(1001)
+    );
     let (status, _server) = stopping.await.unwrap();
     assert!(status.success());
 }

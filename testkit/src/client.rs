@@ -32,7 +32,10 @@ impl Client {
     /// The close frame's code, after any frames before it.
     pub async fn closed(&mut self) -> Option<u16> {
         loop {
-            match tokio::time::timeout(PATIENCE, self.ws.next()).await.expect("no close in time") {
+            match tokio::time::timeout(PATIENCE, self.ws.next())
+                .await
+                .expect("no close in time")
+            {
                 Some(Ok(Message::Close(frame))) => return frame.map(|f| f.code.into()),
                 Some(Ok(_)) => {}
                 None | Some(Err(_)) => return None,
@@ -57,7 +60,10 @@ impl Client {
     }
 
     /// Frames up to and including the first that `done` accepts.
-    pub async fn until(&mut self, mut done: impl FnMut(&ServerMessage) -> bool) -> Vec<ServerMessage> {
+    pub async fn until(
+        &mut self,
+        mut done: impl FnMut(&ServerMessage) -> bool,
+    ) -> Vec<ServerMessage> {
         let mut frames = Vec::new();
         loop {
             let frame = self.next().await;
@@ -71,7 +77,8 @@ impl Client {
 
     /// Frames up to and including the turn's `result`.
     pub async fn turn(&mut self) -> Vec<ServerMessage> {
-        self.until(|frame| sdk_type(frame) == Some("result".to_owned())).await
+        self.until(|frame| sdk_type(frame) == Some("result".to_owned()))
+            .await
     }
 }
 
@@ -93,7 +100,12 @@ pub fn assistant_text(frames: &[ServerMessage]) -> String {
         .iter()
         .filter_map(sdk)
         .filter(|m| m["type"] == "assistant")
-        .flat_map(|m| m["message"]["content"].as_array().cloned().unwrap_or_default())
+        .flat_map(|m| {
+            m["message"]["content"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
         .filter_map(|block| block["text"].as_str().map(str::to_owned))
         .collect()
 }
@@ -103,7 +115,10 @@ pub fn assistant_text(frames: &[ServerMessage]) -> String {
 pub async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
     let deadline = tokio::time::Instant::now() + PATIENCE;
     while !check() {
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }

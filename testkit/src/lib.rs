@@ -14,6 +14,4 @@ pub use clock::monotonic_ns;
 pub use content::text_blocks;
 pub use markers::Marker;
 pub use mock_api::{MockApi, RecordedRequest};
-pub use server::{
-    PATIENCE, TestServer, built_binary, descendants, is_alive, real_claude, signal,
-};
+pub use server::{PATIENCE, TestServer, built_binary, descendants, is_alive, real_claude, signal};

@@ -20,8 +20,13 @@ pub const PATIENCE: Duration = Duration::from_secs(60);
 
 /// The pinned CLI, installed by `npm ci --prefix claude-code`.
 pub fn real_claude() -> PathBuf {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../claude-code/node_modules/.bin/claude");
-    assert!(path.exists(), "{} is missing: run `npm ci --prefix claude-code`", path.display());
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../claude-code/node_modules/.bin/claude");
+    assert!(
+        path.exists(),
+        "{} is missing: run `npm ci --prefix claude-code`",
+        path.display()
+    );
     path
 }
 
@@ -29,7 +34,11 @@ pub fn real_claude() -> PathBuf {
 /// as `fake-agent` beside `claude-agent-server`.
 pub fn built_binary(sibling: &Path, name: &str) -> PathBuf {
     let path = sibling.with_file_name(name);
-    assert!(path.exists(), "{} is missing: build the workspace first", path.display());
+    assert!(
+        path.exists(),
+        "{} is missing: build the workspace first",
+        path.display()
+    );
     path
 }
 
@@ -82,7 +91,10 @@ impl TestServer {
 
     /// The server with the real CLI talking to the mock Messages API at `api`.
     pub async fn with_claude(server: &Path, api: &str) -> Self {
-        let env = [("ANTHROPIC_BASE_URL", api), ("ANTHROPIC_API_KEY", "test-key")];
+        let env = [
+            ("ANTHROPIC_BASE_URL", api),
+            ("ANTHROPIC_API_KEY", "test-key"),
+        ];
         Self::start(server, &real_claude(), &env, &[]).await
     }
 
@@ -91,7 +103,9 @@ impl TestServer {
     }
 
     pub async fn connect(&self) -> Client {
-        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", self.addr)).await.unwrap();
+        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", self.addr))
+            .await
+            .unwrap();
         Client { ws }
     }
 
@@ -99,7 +113,10 @@ impl TestServer {
     pub async fn attach(&self) -> Client {
         let mut client = self.connect().await;
         let connected = client.next().await;
-        assert!(matches!(connected, ServerMessage::Connected { .. }), "{connected:?}");
+        assert!(
+            matches!(connected, ServerMessage::Connected { .. }),
+            "{connected:?}"
+        );
         client
     }
 
@@ -110,7 +127,10 @@ impl TestServer {
     /// Sends SIGTERM and waits for the server to exit.
     pub async fn terminate(&mut self) -> std::process::ExitStatus {
         signal(self.pid(), nix::sys::signal::Signal::SIGTERM);
-        tokio::time::timeout(PATIENCE, self.child.wait()).await.expect("server exit").unwrap()
+        tokio::time::timeout(PATIENCE, self.child.wait())
+            .await
+            .expect("server exit")
+            .unwrap()
     }
 }
 
@@ -135,7 +155,12 @@ pub fn descendants(pid: u32) -> Vec<u32> {
     let mut i = 0;
     while i < found.len() {
         let parent = found[i];
-        found.extend(parents.iter().filter(|(_, p)| *p == parent).map(|(child, _)| *child));
+        found.extend(
+            parents
+                .iter()
+                .filter(|(_, p)| *p == parent)
+                .map(|(child, _)| *child),
+        );
         i += 1;
     }
     found.remove(0);
@@ -144,7 +169,9 @@ pub fn descendants(pid: u32) -> Vec<u32> {
 
 /// Whether `pid` runs (a zombie does not count).
 pub fn is_alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .is_ok_and(|stat| !stat.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')))
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        !stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+    })
 }
-

@@ -303,12 +303,12 @@ impl Shared {
     async fn handle(&self, line: AgentLine<'_>, log: &EventLog) {
         match line.kind() {
             LineKind::Message(head) => {
-                if matches!(head.kind, MessageKind::System | MessageKind::Result) {
-                    if let Some(id) = &head.session_id {
-                        let mut known = lock(&self.session_id);
-                        if known.as_deref() != Some(id) {
-                            *known = Some(id.as_ref().to_owned());
-                        }
+                if let (MessageKind::System | MessageKind::Result, Some(id)) =
+                    (&head.kind, &head.session_id)
+                {
+                    let mut known = lock(&self.session_id);
+                    if known.as_deref() != Some(id) {
+                        *known = Some(id.as_ref().to_owned());
                     }
                 }
                 log.append(Utf8Bytes::from(ServerMessage::sdk_message_json(&line)))

@@ -116,11 +116,13 @@ async fn measure_pipe(fake_agent: &Path, flat_out: Job, paced: Job) -> Result<Ro
 async fn measure_one_hop(bench: &Path, flat_out: Job, paced: Job) -> Result<Row> {
     let server = one_hop::OneHop::start(bench).await?;
     let mut client = WsClient::connect(&server.addr).await?;
-    Ok(Row {
+    let row = Row {
         path: "one WebSocket hop",
         flat_out: bounded("one hop, flat out", flat_out, client.turn(flat_out)).await?,
         paced: bounded("one hop, paced", paced, client.turn(paced)).await?,
-    })
+    };
+    client.close().await?;
+    Ok(row)
 }
 
 /// The server under test; its idle RSS is read before any client connects.
@@ -137,6 +139,7 @@ async fn measure_relay(
     let flat_out = bounded("server, flat out", flat_out, client.turn(flat_out)).await?;
     let peak = relay.peak_rss_mb()?;
     let paced = bounded("server, paced", paced, client.turn(paced)).await?;
+    client.close().await?;
     let row = Row {
         path: "claude-agent-server",
         flat_out,

@@ -81,7 +81,10 @@ pub(crate) fn serve() -> Result<()> {
                     send_turn(&mut ws, lines, line_bytes, rate)?;
                 }
             }
-            Ok(Message::Close(_)) | Err(tungstenite::Error::ConnectionClosed) => return Ok(()),
+            Ok(Message::Close(_))
+            | Err(tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed) => {
+                return Ok(());
+            }
             Ok(_) => {}
             Err(error) => return Err(error.into()),
         }

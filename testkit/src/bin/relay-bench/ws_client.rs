@@ -26,6 +26,12 @@ impl WsClient {
         Ok(Self { ws })
     }
 
+    /// Ends the connection with a close handshake, as a well-behaved client does.
+    pub(crate) async fn close(mut self) -> Result<()> {
+        self.ws.close(None).await?;
+        Ok(())
+    }
+
     /// Sends the user message for `job` and reads frames until its result.
     pub(crate) async fn turn(&mut self, job: Job) -> Result<Stats> {
         self.ws.send(Message::text(job.client_frame())).await?;
