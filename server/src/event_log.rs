@@ -1,11 +1,11 @@
 //! A session's ordered log of server frames: what the agent emitted, kept until a client has it.
 //!
-//! Every frame gets the next sequence number. A reader (the attached connection) takes frames in
-//! order and marks them delivered; a new reader starts at the first frame not yet delivered, so
-//! output produced while no client is connected reaches the next one. The log holds at most
-//! `max_bytes` of frames: delivered frames go first; while a reader is attached the agent waits
-//! (backpressure through its stdout pipe), and while none is, the oldest frames are dropped and
-//! counted, and the next reader is told how many.
+//! Frames are numbered in order. The attached reader (the connection) takes them in order and
+//! marks them delivered, which releases them; a new reader starts at the first frame not yet
+//! delivered, so output produced while no client is connected reaches the next one. While a
+//! reader is attached, at most [`IN_FLIGHT_BYTES`] wait for it and the agent waits beyond that
+//! (backpressure through its stdout pipe). While none is, up to `max_bytes` are kept; past
+//! that the oldest are dropped and counted, and the next reader is told how many.
 
 use std::{
     collections::VecDeque,
@@ -17,6 +17,8 @@ use tokio::sync::Notify;
 
 /// Bookkeeping cost of one frame beyond its text, so that many tiny frames also count.
 const FRAME_OVERHEAD: usize = 64;
+/// How far an attached reader may fall behind before the agent waits for it.
+const IN_FLIGHT_BYTES: usize = 1 << 20;
 
 #[derive(Debug)]
 pub(crate) struct EventLog {
@@ -28,15 +30,14 @@ pub(crate) struct EventLog {
     drained: Notify,
 }
 
+/// Holds exactly the frames no client has had.
 #[derive(Debug, Default)]
 struct State {
     frames: VecDeque<Utf8Bytes>,
     /// Sequence number of `frames[0]`.
     first_seq: u64,
     bytes: usize,
-    /// Every frame before this one reached a client.
-    delivered: u64,
-    /// Undelivered frames dropped since the last reader attached.
+    /// Frames dropped undelivered since the last reader attached.
     dropped: u64,
     reader_attached: bool,
 }
@@ -45,10 +46,6 @@ impl State {
     fn pop_front(&mut self) {
         if let Some(frame) = self.frames.pop_front() {
             self.bytes -= frame.len() + FRAME_OVERHEAD;
-            if self.first_seq >= self.delivered {
-                self.dropped += 1;
-                self.delivered = self.first_seq + 1;
-            }
             self.first_seq += 1;
         }
     }
@@ -77,20 +74,19 @@ impl EventLog {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Appends a frame, waiting while the attached reader is a whole log behind.
+    /// Appends a frame; waits while the attached reader is [`IN_FLIGHT_BYTES`] behind.
     pub(crate) async fn append(&self, frame: Utf8Bytes) {
         let cost = frame.len() + FRAME_OVERHEAD;
         loop {
             let drained = self.drained.notified();
             {
                 let mut state = self.lock();
-                while state.bytes + cost > self.max_bytes && state.first_seq < state.delivered {
-                    state.pop_front();
-                }
-                let full = state.bytes + cost > self.max_bytes && !state.frames.is_empty();
-                if !full || !state.reader_attached {
+                let bound = self.max_bytes.min(IN_FLIGHT_BYTES);
+                let behind = state.bytes + cost > bound && !state.frames.is_empty();
+                if !(state.reader_attached && behind) {
                     while state.bytes + cost > self.max_bytes && !state.frames.is_empty() {
                         state.pop_front();
+                        state.dropped += 1;
                     }
                     state.bytes += cost;
                     state.frames.push_back(frame);
@@ -112,7 +108,7 @@ impl EventLog {
         state.reader_attached = true;
         Some(Reader {
             log: self,
-            cursor: state.delivered,
+            cursor: state.first_seq,
         })
     }
 }
@@ -129,7 +125,7 @@ impl Reader<'_> {
                 self.cursor = self.cursor.max(state.first_seq);
                 let start = (self.cursor - state.first_seq) as usize;
                 out.extend(state.frames.range(start..).take(max).cloned());
-                self.cursor += (out.len()) as u64;
+                self.cursor += out.len() as u64;
                 if !out.is_empty() || dropped > 0 {
                     return dropped;
                 }
@@ -138,10 +134,12 @@ impl Reader<'_> {
         }
     }
 
-    /// Marks every frame this reader has taken as delivered.
+    /// Marks every frame this reader has taken as delivered, releasing them.
     pub(crate) fn delivered(&self) {
         let mut state = self.log.lock();
-        state.delivered = state.delivered.max(self.cursor);
+        while state.first_seq < self.cursor && !state.frames.is_empty() {
+            state.pop_front();
+        }
         drop(state);
         self.log.drained.notify_waiters();
     }
@@ -205,16 +203,16 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn delivered_frames_make_room_first() {
-        let log = EventLog::new(2 * (FRAME_OVERHEAD + 1));
+    async fn delivered_frames_are_released() {
+        let log = EventLog::new(1 << 20);
         let mut reader = log.attach().unwrap();
         log.append(frame("1")).await;
         log.append(frame("2")).await;
         assert_eq!(take(&mut reader).await.0.len(), 2);
+        assert_eq!(log.lock().frames.len(), 2, "taken is not yet delivered");
         reader.delivered();
-        log.append(frame("3")).await;
-        log.append(frame("4")).await;
-        assert_eq!(take(&mut reader).await, (vec!["3".into(), "4".into()], 0));
+        let state = log.lock();
+        assert_eq!((state.frames.len(), state.bytes), (0, 0));
     }
 
     #[tokio::test]

@@ -72,16 +72,29 @@ impl Session {
     /// died.
     pub(crate) async fn send_user(&self, message: SdkUserMessage) -> Result<(), SessionError> {
         let line = ToAgent::User(message);
+        let agent = self.running_agent(None).await?;
+        match agent.send(&line).await {
+            // It died just now: once more with its successor.
+            Err(AgentError::Gone) => {
+                Ok(self.running_agent(Some(&agent)).await?.send(&line).await?)
+            }
+            sent => Ok(sent?),
+        }
+    }
+
+    /// The running agent, started (resuming the last one's conversation) if there is none or
+    /// if it is `dead`. The lock is held only to choose or start it, never while writing to it.
+    async fn running_agent(&self, dead: Option<&Agent>) -> Result<Agent, AgentError> {
         let mut slot = self.agent.lock().await;
-        if let Some(agent) = slot.as_ref().filter(|agent| agent.is_running()) {
-            match agent.send(&line).await {
-                Err(AgentError::Gone) => {} // died just now: restart below
-                sent => return Ok(sent?),
+        match slot.as_ref() {
+            Some(agent) if agent.is_running() && dead.is_none_or(|dead| !dead.same(agent)) => {
+                Ok(agent.clone())
+            }
+            last => {
+                let resume = last.and_then(Agent::session_id);
+                Ok(slot.insert(self.spawn(resume).await?).clone())
             }
         }
-        let resume = slot.as_ref().and_then(Agent::session_id);
-        let agent = slot.insert(self.spawn(resume).await?);
-        Ok(agent.send(&line).await?)
     }
 
     /// Interrupts the running turn; without a running agent there is nothing to interrupt.

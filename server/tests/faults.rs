@@ -130,3 +130,36 @@ async fn a_hung_agent_does_not_block_other_input() {
         .await;
     assert!(frames.iter().all(|f| sdk_type(f).is_none()));
 }
+
+#[tokio::test]
+async fn an_agent_control_request_the_server_does_not_serve_is_refused_at_once() {
+    let (_server, mut client) = start().await;
+    client.say("[[ask:can_use_tool]]").await;
+    let frames = client.turn().await;
+    // The request itself is the server's business, never relayed.
+    assert!(
+        frames
+            .iter()
+            .filter_map(sdk)
+            .all(|m| m["type"] != "control_request")
+    );
+    assert_eq!(
+        assistant_text(&frames),
+        r#"answer: {"subtype":"error","request_id":"fake-ask","error":"Unsupported control request subtype: can_use_tool","error_code":"unsupported_request"}"#
+    );
+}
+
+#[tokio::test]
+async fn the_agent_dies_with_a_killed_server() {
+    let (mut server, mut client) = start().await;
+    client.say("[[hang]]").await;
+    client
+        .until(|f| matches!(f, ServerMessage::Info { data } if data.contains("SIGTERM blocked")))
+        .await;
+    let agents = descendants(server.pid());
+    assert_eq!(agents.len(), 1, "{agents:?}");
+    // No chance to shut down: the agent must not be left running.
+    claude_agent_testkit::signal(server.pid(), nix::sys::signal::Signal::SIGKILL);
+    server.child.wait().await.unwrap();
+    eventually("the orphaned agent to die", || !is_alive(agents[0])).await;
+}

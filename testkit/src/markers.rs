@@ -23,6 +23,9 @@ pub enum Marker {
     ExitMidLine,
     /// `[[stderr:TEXT]]`: write TEXT to stderr, then answer as usual.
     Stderr { text: String },
+    /// `[[ask:SUBTYPE]]`: send the host a control request of SUBTYPE; the turn ends by
+    /// echoing the answer.
+    Ask { subtype: String },
     /// `[[bench:N:S:R]]`: N `stream_event` lines of about S bytes at R lines/s (0 = no limit).
     Bench {
         lines: u64,
@@ -79,6 +82,9 @@ impl Marker {
             ("exit-mid-line", None) => Self::ExitMidLine,
             ("stderr", Some(text)) => Self::Stderr {
                 text: text.to_owned(),
+            },
+            ("ask", Some(subtype)) => Self::Ask {
+                subtype: subtype.to_owned(),
             },
             ("bench", Some(args)) => {
                 let mut numbers = args.split(':');

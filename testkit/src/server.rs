@@ -42,7 +42,7 @@ pub fn built_binary(sibling: &Path, name: &str) -> PathBuf {
     path
 }
 
-/// A running `claude-agent-server`, killed on drop.
+/// A running `claude-agent-server`, told to shut down (SIGTERM) on drop.
 #[derive(Debug)]
 pub struct TestServer {
     pub child: Child,
@@ -72,7 +72,6 @@ impl TestServer {
             .env("RUST_LOG", "claude_agent_server=debug,agent_stderr=info")
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
-            .kill_on_drop(true)
             .spawn()
             .unwrap();
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
@@ -131,6 +130,18 @@ impl TestServer {
             .await
             .expect("server exit")
             .unwrap()
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        // Gracefully, so that it ends its agent as in real use; SIGKILL would orphan it.
+        if let Some(pid) = self.child.id() {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid.cast_signed()),
+                nix::sys::signal::Signal::SIGTERM,
+            );
+        }
     }
 }
 

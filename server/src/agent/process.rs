@@ -82,7 +82,8 @@ impl Agent {
         tokio::fs::create_dir_all(&spec.cwd)
             .await
             .map_err(spawn_error)?;
-        let mut child = Command::new(&spec.program)
+        let mut command = Command::new(&spec.program);
+        command
             .args(&spec.args)
             .envs(spec.env.iter().map(|(key, value)| (key, value)))
             // Keeps the CLI from believing it runs nested inside another Claude Code.
@@ -93,9 +94,16 @@ impl Agent {
             .stderr(Stdio::piped())
             .kill_on_drop(true)
             // Its own group, so that shutdown reaches the tools it started too.
-            .process_group(0)
-            .spawn()
-            .map_err(spawn_error)?;
+            .process_group(0);
+        // Dies with the server even when the server is killed outright: never an orphan.
+        // SAFETY: the closure runs between fork and exec and makes one async-signal-safe
+        // syscall (prctl), touching no memory of the parent. The signal is sent when the
+        // forking thread ends: a tokio worker, which lives as long as the server.
+        #[allow(unsafe_code)]
+        unsafe {
+            command.pre_exec(|| Ok(nix::sys::prctl::set_pdeathsig(Signal::SIGKILL)?));
+        }
+        let mut child = command.spawn().map_err(spawn_error)?;
         let pid = child.id().expect("a just-spawned child has a pid");
         let (stdin, stdout, stderr) =
             (child.stdin.take(), child.stdout.take(), child.stderr.take());
@@ -144,6 +152,11 @@ impl Agent {
 
     pub(crate) fn pid(&self) -> u32 {
         self.shared.pid
+    }
+
+    /// Whether both handles are of one process.
+    pub(crate) fn same(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
     }
 
     pub(crate) fn is_running(&self) -> bool {

@@ -16,7 +16,10 @@ impl StderrTail {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let line: String = line.chars().take(TAIL_BYTES).collect();
         lines.push_back(line);
-        while lines.iter().map(String::len).sum::<usize>() > TAIL_BYTES && lines.len() > 1 {
+        // Each line costs its text and the newline that joins it to the next.
+        while lines.iter().map(|line| line.len() + 1).sum::<usize>() > TAIL_BYTES + 1
+            && lines.len() > 1
+        {
             lines.pop_front();
         }
     }

@@ -15,6 +15,10 @@ pub(crate) fn init(cwd: &str) -> Value {
     })
 }
 
+pub(crate) fn control_request(request_id: &str, subtype: &str) -> Value {
+    json!({"type": "control_request", "request_id": request_id, "request": {"subtype": subtype}})
+}
+
 pub(crate) fn assistant_text(text: &str) -> Value {
     json!({
         "type": "assistant",

@@ -12,6 +12,9 @@ pub(crate) enum Inbound {
     User {
         message: UserMessage,
     },
+    ControlResponse {
+        response: Value,
+    },
     #[serde(other)]
     Other,
 }

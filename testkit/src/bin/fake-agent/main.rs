@@ -39,7 +39,12 @@ fn run() -> Result<(), inbound::Error> {
                 out.frame(&frames::control_success(&request_id, &request.subtype))?;
             }
             Some(Inbound::User { message }) => turn::run(&mut out, &message.text())?,
-            Some(Inbound::Other) | None => {}
+            Some(Inbound::ControlResponse { response })
+                if response["request_id"] == turn::ASK_ID =>
+            {
+                turn::answered(&mut out, &response)?;
+            }
+            Some(Inbound::ControlResponse { .. } | Inbound::Other) | None => {}
         }
     }
     Ok(())

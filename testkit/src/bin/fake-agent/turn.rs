@@ -2,6 +2,7 @@ use std::{env, io, process, thread};
 
 use claude_agent_testkit::Marker;
 use nix::sys::signal::{SigSet, Signal};
+use serde_json::Value;
 
 use crate::{bench, frames, out::Out};
 
@@ -32,6 +33,10 @@ pub(crate) fn run(out: &mut Out, text: &str) -> io::Result<()> {
             eprintln!("{line}");
             echo(out, &format!("fake: {text}"))?
         }
+        Some(Marker::Ask { subtype }) => {
+            // The turn goes on when the answer comes: see `answered`.
+            return out.frame(&frames::control_request(ASK_ID, &subtype));
+        }
         Some(Marker::Bench {
             lines,
             line_bytes,
@@ -43,6 +48,15 @@ pub(crate) fn run(out: &mut Out, text: &str) -> io::Result<()> {
         _ => echo(out, &format!("fake: {text}"))?,
     };
     out.frame(&frames::result(&result))
+}
+
+/// The id of the fake agent's own control request.
+pub(crate) const ASK_ID: &str = "fake-ask";
+
+/// Ends an `[[ask:…]]` turn with the host's answer, as JSON text.
+pub(crate) fn answered(out: &mut Out, response: &Value) -> io::Result<()> {
+    let text = echo(out, &format!("answer: {response}"))?;
+    out.frame(&frames::result(&text))
 }
 
 /// An assistant message saying `text`; returns `text` for the result.
