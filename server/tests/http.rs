@@ -207,3 +207,10 @@ async fn help_documents_every_flag() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_workspace_is_created_on_start() {
+    // The original never created it, and its first message then crashed it.
+    let server = server(&[]).await;
+    assert!(server.home.path().join("workspace").is_dir());
+}

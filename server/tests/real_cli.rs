@@ -85,17 +85,24 @@ async fn the_config_reaches_the_agent() {
         &[],
     )
     .await;
+    let cwd = server.home.path().join("configured/deep/cwd");
+    let config = serde_json::json!({
+        "systemPrompt": "You are the relay test agent.",
+        "anthropicApiKey": "sk-from-config-7f3a",
+        "model": "claude-relay-test",
+        "cwd": cwd,
+    });
     let posted = reqwest::Client::new()
         .post(server.url("/config"))
         .header("content-type", "application/json")
-        .body(r#"{"systemPrompt":"You are the relay test agent.","anthropicApiKey":"sk-from-config","model":"claude-relay-test"}"#)
+        .body(config.to_string())
         .send()
         .await
         .unwrap();
     assert!(posted.status().is_success());
     let mut client = server.attach().await;
     client.say("Who are you?").await;
-    client.turn().await;
+    let frames = client.turn().await;
     let request = api
         .wait_for_request(|r| r.is_main_loop(), PATIENCE)
         .await
@@ -107,8 +114,23 @@ async fn the_config_reaches_the_agent() {
         "{}",
         request.system_text()
     );
-    assert_eq!(request.api_key(), Some("sk-from-config"));
+    // The key reached the agent, with the rest of its environment (the mock's URL) intact.
+    assert_eq!(request.api_key(), Some("sk-from-config-7f3a"));
     assert_eq!(request.body["model"], "claude-relay-test");
+    // The configured working directory was created and used.
+    let init = frames
+        .iter()
+        .filter_map(sdk)
+        .find(|m| m["subtype"] == "init")
+        .unwrap();
+    assert_eq!(init["cwd"], cwd.display().to_string());
+    // The key never reaches a log line.
+    let log = server.log();
+    assert!(log.contains("agent started"), "the log is captured");
+    assert!(
+        !log.contains("sk-from-config-7f3a"),
+        "the API key was logged:\n{log}"
+    );
 }
 
 #[tokio::test]
@@ -334,11 +356,35 @@ async fn shutdown_leaves_no_process_behind() {
 }
 
 #[tokio::test]
-async fn the_connection_closes_when_the_server_stops() {
+async fn an_api_error_ends_the_turn_and_the_session_goes_on() {
+    let (_api, server) = start().await;
+    let mut client = server.attach().await;
+    client.say("[[error:500]]").await;
+    let result = result_of(&client.turn().await);
+    assert_eq!(
+        (
+            result["is_error"].as_bool(),
+            result["api_error_status"].as_u64()
+        ),
+        (Some(true), Some(500))
+    );
+    client.say("Better now?").await;
+    assert_eq!(
+        assistant_text(&client.turn().await),
+        "You said: Better now?"
+    );
+}
+
+#[tokio::test]
+async fn the_connection_closes_when_the_server_is_interrupted() {
     let (_api, mut server) = start().await;
     let mut client = server.attach().await;
     let stopping = tokio::spawn(async move {
-        let status = server.terminate().await;
+        signal(server.pid(), Signal::SIGINT);
+        let status = tokio::time::timeout(PATIENCE, server.child.wait())
+            .await
+            .unwrap()
+            .unwrap();
         (status, server)
     });
     assert_eq!(

@@ -15,6 +15,9 @@ use tokio::{
 
 use crate::client::Client;
 
+/// The server's stderr (its log), in its HOME.
+const LOG: &str = "server.log";
+
 /// How long any single expected event may take before a test fails.
 pub const PATIENCE: Duration = Duration::from_secs(60);
 
@@ -72,6 +75,7 @@ impl TestServer {
             .env("RUST_LOG", "claude_agent_server=debug,agent_stderr=info")
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(home.path().join(LOG)).unwrap())
             .spawn()
             .unwrap();
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
@@ -95,6 +99,11 @@ impl TestServer {
             ("ANTHROPIC_API_KEY", "test-key"),
         ];
         Self::start(server, &real_claude(), &env, &[]).await
+    }
+
+    /// What the server has logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.home.path().join(LOG)).unwrap()
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -268,52 +268,67 @@ async fn relay_stdout(
     shared: Arc<Shared>,
     log: Arc<EventLog>,
 ) {
-    let mut buf = Vec::new();
+    let mut lines = Lines::default();
     loop {
-        buf.clear();
-        let line = match read_line(&mut stdout, &mut buf).await {
-            Ok(Line::Complete) => &buf[..buf.len() - 1],
-            Ok(Line::Unterminated) => {
-                if !buf.is_empty() {
-                    let notice = format!(
-                        "The agent's output ended in the middle of a line; dropped {} bytes: {}",
-                        buf.len(),
-                        preview(&buf)
-                    );
-                    append(&log, &ServerMessage::info(notice)).await;
-                }
-                return;
-            }
-            Ok(Line::TooLong(len)) => {
-                let notice =
-                    format!("Dropped a line of {len} bytes from the agent: over {MAX_LINE} bytes");
-                append(&log, &ServerMessage::info(notice)).await;
-                continue;
-            }
+        let chunk = match stdout.fill_buf().await {
+            Ok(chunk) => chunk,
             Err(error) => {
                 tracing::warn!(%error, "reading agent stdout");
                 return;
             }
         };
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        let parsed = std::str::from_utf8(line)
-            .map_err(|e| e.to_string())
-            .and_then(|text| AgentLine::parse(text).map_err(|e| e.to_string()));
-        match parsed {
-            Ok(line) => shared.handle(line, &log).await,
-            Err(error) => {
-                tracing::warn!(%error, line = %preview(line), "agent printed a line that is no message");
-                let notice = format!("Ignored a line from the agent ({error}): {}", preview(line));
-                append(&log, &ServerMessage::info(notice)).await;
+        if chunk.is_empty() {
+            if let Some(text) = lines.finish() {
+                log.append(notice(text)).await;
             }
+            return;
+        }
+        // Decided while the line is borrowed from the read buffer; done after releasing it.
+        let (used, piece) = lines.feed(chunk);
+        let action = match piece {
+            Piece::Line(line) => shared.act_on(line),
+            Piece::TooLong(len) => Some(Action::Append(notice(too_long(len)))),
+            Piece::Pending => None,
+        };
+        stdout.consume(used);
+        if let Some(action) = action {
+            shared.apply(action, &log).await;
         }
     }
 }
 
+/// What a stdout line asks of the server.
+enum Action {
+    Append(Utf8Bytes),
+    Write(ToAgent),
+}
+
+fn notice(text: String) -> Utf8Bytes {
+    Utf8Bytes::from(ServerMessage::info(text).to_json())
+}
+
+fn too_long(len: usize) -> String {
+    format!("Dropped a line of {len} bytes from the agent: over {MAX_LINE} bytes")
+}
+
 impl Shared {
-    async fn handle(&self, line: AgentLine<'_>, log: &EventLog) {
+    /// Reads one line (without its `\n`): a message becomes its frame; a control response
+    /// reaches its waiter here and now; a control request gets its refusal.
+    fn act_on(&self, line: &[u8]) -> Option<Action> {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            return None;
+        }
+        let parsed = std::str::from_utf8(line)
+            .map_err(|e| e.to_string())
+            .and_then(|text| AgentLine::parse(text).map_err(|e| e.to_string()));
+        let line = match parsed {
+            Ok(line) => line,
+            Err(error) => {
+                tracing::warn!(%error, line = %preview(line), "agent printed a line that is no message");
+                let text = format!("Ignored a line from the agent ({error}): {}", preview(line));
+                return Some(Action::Append(notice(text)));
+            }
+        };
         match line.kind() {
             LineKind::Message(head) => {
                 if let (MessageKind::System | MessageKind::Result, Some(id)) =
@@ -324,14 +339,15 @@ impl Shared {
                         *known = Some(id.as_ref().to_owned());
                     }
                 }
-                log.append(Utf8Bytes::from(ServerMessage::sdk_message_json(&line)))
-                    .await;
+                let frame = ServerMessage::sdk_message_json(&line);
+                Some(Action::Append(Utf8Bytes::from(frame)))
             }
             LineKind::ControlResponse(response) => {
                 // Unknown ids are answers to requests given up on, or echoes: dropped.
                 if let Some(waiter) = lock(&self.pending).remove(response.request_id()) {
                     let _ = waiter.send(response.clone());
                 }
+                None
             }
             LineKind::ControlRequest {
                 request_id,
@@ -339,58 +355,90 @@ impl Shared {
             } => {
                 tracing::debug!(subtype = %request.subtype, "refusing an agent control request");
                 let refusal = ControlResponse::unsupported(request_id.clone(), &request.subtype);
-                let line = ToAgent::Control(ControlToAgent::ControlResponse { response: refusal });
+                let line = ControlToAgent::ControlResponse { response: refusal };
+                Some(Action::Write(ToAgent::Control(line)))
+            }
+            LineKind::ControlCancelRequest { .. } | LineKind::KeepAlive => None,
+        }
+    }
+
+    async fn apply(&self, action: Action, log: &EventLog) {
+        match action {
+            Action::Append(frame) => log.append(frame).await,
+            Action::Write(line) => {
                 if let Err(error) = self.write(&line).await {
-                    tracing::debug!(%error, "could not refuse a control request");
+                    tracing::debug!(%error, "could not answer the agent");
                 }
             }
-            LineKind::ControlCancelRequest { .. } | LineKind::KeepAlive => {}
         }
     }
 }
 
-enum Line {
-    /// `buf` ends with `\n`.
-    Complete,
-    /// End of output; `buf` holds what came after the last `\n`.
-    Unterminated,
-    /// A line over [`MAX_LINE`] was skipped.
-    TooLong(usize),
+/// Splits a byte stream into lines: in place where a line lies whole in one read (the common
+/// case), through a buffer where it spans reads; a line over [`MAX_LINE`] is skipped, not
+/// buffered.
+#[derive(Debug, Default)]
+struct Lines {
+    partial: Vec<u8>,
+    /// Bytes of an overlong line skipped so far.
+    skipped: usize,
+    /// `partial` holds a finished line, to be cleared by the next feed.
+    finished: bool,
 }
 
-/// Reads one line into `buf`, skipping (not buffering) any line longer than [`MAX_LINE`].
-async fn read_line(
-    reader: &mut (impl AsyncBufRead + Unpin),
-    buf: &mut Vec<u8>,
-) -> io::Result<Line> {
-    let mut skipped = 0;
-    loop {
-        let chunk = reader.fill_buf().await?;
-        if chunk.is_empty() {
-            return Ok(if skipped > 0 {
-                Line::TooLong(skipped)
-            } else {
-                Line::Unterminated
-            });
+#[derive(Debug, PartialEq)]
+enum Piece<'a> {
+    /// A complete line, without its `\n`.
+    Line(&'a [u8]),
+    /// A line of this many bytes was skipped.
+    TooLong(usize),
+    /// The line goes on in the next read.
+    Pending,
+}
+
+impl Lines {
+    /// Takes from `chunk` up to the end of one line; returns how many bytes it used.
+    fn feed<'a>(&'a mut self, chunk: &'a [u8]) -> (usize, Piece<'a>) {
+        if std::mem::take(&mut self.finished) {
+            self.partial.clear();
         }
-        let (used, done) = match chunk.iter().position(|&b| b == b'\n') {
-            Some(at) => (at + 1, true),
-            None => (chunk.len(), false),
+        let Some(at) = memchr::memchr(b'\n', chunk) else {
+            if self.skipped > 0 || self.partial.len() + chunk.len() > MAX_LINE {
+                self.skipped += std::mem::take(&mut self.partial).len() + chunk.len();
+            } else {
+                self.partial.extend_from_slice(chunk);
+            }
+            return (chunk.len(), Piece::Pending);
         };
-        if skipped > 0 || buf.len() + used > MAX_LINE {
-            skipped += buf.len() + used;
-            buf.clear();
+        let piece = if self.skipped > 0 || self.partial.len() + at > MAX_LINE {
+            let len = std::mem::take(&mut self.skipped) + self.partial.len() + at + 1;
+            self.partial.clear();
+            Piece::TooLong(len)
+        } else if self.partial.is_empty() {
+            Piece::Line(&chunk[..at])
         } else {
-            buf.extend_from_slice(&chunk[..used]);
+            self.partial.extend_from_slice(&chunk[..at]);
+            self.finished = true;
+            Piece::Line(&self.partial)
+        };
+        (at + 1, piece)
+    }
+
+    /// At the end of output: a notice for what came after the last newline, if anything.
+    fn finish(&mut self) -> Option<String> {
+        if self.finished {
+            return None;
         }
-        reader.consume(used);
-        if done {
-            return Ok(if skipped > 0 {
-                Line::TooLong(skipped)
-            } else {
-                Line::Complete
-            });
+        if self.skipped > 0 {
+            return Some(too_long(self.skipped + self.partial.len()));
         }
+        (!self.partial.is_empty()).then(|| {
+            format!(
+                "The agent's output ended in the middle of a line; dropped {} bytes: {}",
+                self.partial.len(),
+                preview(&self.partial)
+            )
+        })
     }
 }
 
@@ -475,42 +523,47 @@ fn describe_exit(status: &io::Result<ExitStatus>, stderr: &str) -> String {
 mod tests {
     use super::*;
 
-    async fn lines(input: &[u8], capacity: usize) -> Vec<String> {
-        let mut reader = BufReader::with_capacity(capacity, input);
+    /// Every piece `Lines` makes of `input` read in chunks of `size`, then its end notice.
+    fn pieces(input: &[u8], size: usize) -> Vec<String> {
+        let mut lines = Lines::default();
         let mut out = Vec::new();
-        let mut buf = Vec::new();
-        loop {
-            buf.clear();
-            match read_line(&mut reader, &mut buf).await.unwrap() {
-                Line::Complete => out.push(String::from_utf8(buf.clone()).unwrap()),
-                Line::TooLong(len) => out.push(format!("too long: {len}")),
-                Line::Unterminated => {
-                    out.push(format!("rest: {}", String::from_utf8_lossy(&buf)));
-                    return out;
+        for mut chunk in input.chunks(size) {
+            while !chunk.is_empty() {
+                let (used, piece) = lines.feed(chunk);
+                match piece {
+                    Piece::Line(line) => out.push(String::from_utf8(line.to_vec()).unwrap()),
+                    Piece::TooLong(len) => out.push(format!("too long: {len}")),
+                    Piece::Pending => {}
                 }
+                chunk = &chunk[used..];
             }
         }
+        out.extend(lines.finish());
+        out
     }
 
-    #[tokio::test]
-    async fn lines_are_split_across_reads() {
-        assert_eq!(
-            lines(b"{\"a\":1}\n{\"b\":2}\n{\"c\"", 3).await,
-            ["{\"a\":1}\n", "{\"b\":2}\n", "rest: {\"c\""]
-        );
+    #[test]
+    fn lines_are_split_in_place_and_across_reads() {
+        let input = b"{\"a\":1}\n{\"b\":2}\n{\"c\"";
+        for size in [1, 3, 64] {
+            let got = pieces(input, size);
+            assert_eq!(got[..2], ["{\"a\":1}", "{\"b\":2}"], "{size}");
+            assert!(
+                got[2].starts_with(
+                    "The agent's output ended in the middle of a line; dropped 4 bytes"
+                )
+            );
+        }
+        assert_eq!(pieces(b"{}\n", 2), ["{}"], "a finished line is no leftover");
     }
 
-    #[tokio::test]
-    async fn an_overlong_line_is_skipped_whole() {
+    #[test]
+    fn an_overlong_line_is_skipped_whole() {
         let mut input = vec![b'x'; MAX_LINE + 10];
         input.extend_from_slice(b"\nok\n");
         assert_eq!(
-            lines(&input, 1 << 16).await,
-            [
-                format!("too long: {}", MAX_LINE + 11),
-                "ok\n".into(),
-                "rest: ".into()
-            ]
+            pieces(&input, 1 << 16),
+            [format!("too long: {}", MAX_LINE + 11), "ok".to_owned()]
         );
     }
 
