@@ -76,26 +76,38 @@ impl EventLog {
 
     /// Appends a frame; waits while the attached reader is [`IN_FLIGHT_BYTES`] behind.
     pub(crate) async fn append(&self, frame: Utf8Bytes) {
-        let cost = frame.len() + FRAME_OVERHEAD;
-        loop {
+        self.append_all(std::iter::once(frame)).await;
+    }
+
+    /// Appends frames in order, waking the reader once per batch rather than once per frame.
+    pub(crate) async fn append_all(&self, frames: impl IntoIterator<Item = Utf8Bytes>) {
+        let mut frames = frames.into_iter().peekable();
+        let bound = self.max_bytes.min(IN_FLIGHT_BYTES);
+        while frames.peek().is_some() {
             let drained = self.drained.notified();
+            let mut appended = 0;
             {
                 let mut state = self.lock();
-                let bound = self.max_bytes.min(IN_FLIGHT_BYTES);
-                let behind = state.bytes + cost > bound && !state.frames.is_empty();
-                if !(state.reader_attached && behind) {
+                while let Some(frame) = frames.peek() {
+                    let cost = frame.len() + FRAME_OVERHEAD;
+                    let behind = state.bytes + cost > bound && !state.frames.is_empty();
+                    if state.reader_attached && behind {
+                        break;
+                    }
                     while state.bytes + cost > self.max_bytes && !state.frames.is_empty() {
                         state.pop_front();
                         state.dropped += 1;
                     }
                     state.bytes += cost;
-                    state.frames.push_back(frame);
-                    drop(state);
-                    self.appended.notify_waiters();
-                    return;
+                    state.frames.extend(frames.next());
+                    appended += 1;
                 }
             }
-            drained.await;
+            if appended > 0 {
+                self.appended.notify_waiters();
+            } else {
+                drained.await;
+            }
         }
     }
 

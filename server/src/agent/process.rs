@@ -269,6 +269,7 @@ async fn relay_stdout(
     log: Arc<EventLog>,
 ) {
     let mut lines = Lines::default();
+    let mut actions = Vec::new();
     loop {
         let chunk = match stdout.fill_buf().await {
             Ok(chunk) => chunk,
@@ -283,17 +284,20 @@ async fn relay_stdout(
             }
             return;
         }
-        // Decided while the line is borrowed from the read buffer; done after releasing it.
-        let (used, piece) = lines.feed(chunk);
-        let action = match piece {
-            Piece::Line(line) => shared.act_on(line),
-            Piece::TooLong(len) => Some(Action::Append(notice(too_long(len)))),
-            Piece::Pending => None,
-        };
-        stdout.consume(used);
-        if let Some(action) = action {
-            shared.apply(action, &log).await;
+        // Every line of this read is decided while borrowed from the read buffer, then acted
+        // on in one batch.
+        let mut used = 0;
+        while used < chunk.len() {
+            let (taken, piece) = lines.feed(&chunk[used..]);
+            used += taken;
+            match piece {
+                Piece::Line(line) => actions.extend(shared.act_on(line)),
+                Piece::TooLong(len) => actions.push(Action::Append(notice(too_long(len)))),
+                Piece::Pending => {}
+            }
         }
+        stdout.consume(used);
+        shared.apply(&mut actions, &log).await;
     }
 }
 
@@ -362,15 +366,21 @@ impl Shared {
         }
     }
 
-    async fn apply(&self, action: Action, log: &EventLog) {
-        match action {
-            Action::Append(frame) => log.append(frame).await,
-            Action::Write(line) => {
-                if let Err(error) = self.write(&line).await {
-                    tracing::debug!(%error, "could not answer the agent");
+    /// Carries out `actions` in order: frames go to the log together.
+    async fn apply(&self, actions: &mut Vec<Action>, log: &EventLog) {
+        let mut frames = Vec::new();
+        for action in actions.drain(..) {
+            match action {
+                Action::Append(frame) => frames.push(frame),
+                Action::Write(line) => {
+                    log.append_all(frames.drain(..)).await;
+                    if let Err(error) = self.write(&line).await {
+                        tracing::debug!(%error, "could not answer the agent");
+                    }
                 }
             }
         }
+        log.append_all(frames).await;
     }
 }
 
