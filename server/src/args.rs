@@ -26,10 +26,15 @@ pub struct Args {
     /// Origins whose pages may call /config (CORS), comma-separated; `*` for any.
     #[arg(long, env = "CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origin: Vec<String>,
-    /// Bound of a session's log of agent output, in bytes: what a client that reconnects can
-    /// still receive. While a client is attached the agent waits for it instead.
+    /// Bound, in bytes, of the agent output a session keeps while no client is connected, for
+    /// the next one; past it the oldest is dropped and the next client told. A connected client
+    /// may fall 1 MiB behind before the agent waits for it.
     #[arg(long, env = "LOG_BYTES", default_value_t = 64 << 20)]
     pub log_bytes: usize,
+    /// Threads that serve connections and agents. One suits the relay, which waits on I/O;
+    /// more help only with many busy sessions on many cores.
+    #[arg(long, env = "WORKER_THREADS", default_value_t = 1)]
+    pub worker_threads: usize,
 }
 
 impl Args {

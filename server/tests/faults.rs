@@ -12,8 +12,12 @@ use claude_agent_testkit::{
 const SERVER: &str = env!("CARGO_BIN_EXE_claude-agent-server");
 
 async fn start() -> (TestServer, Client) {
+    start_with(&[]).await
+}
+
+async fn start_with(args: &[&str]) -> (TestServer, Client) {
     let fake = built_binary(Path::new(SERVER), "fake-agent");
-    let server = TestServer::start(Path::new(SERVER), &fake, &[], &[]).await;
+    let server = TestServer::start(Path::new(SERVER), &fake, &[], args).await;
     let client = server.attach().await;
     (server, client)
 }
@@ -162,4 +166,17 @@ async fn the_agent_dies_with_a_killed_server() {
     claude_agent_testkit::signal(server.pid(), nix::sys::signal::Signal::SIGKILL);
     server.child.wait().await.unwrap();
     eventually("the orphaned agent to die", || !is_alive(agents[0])).await;
+}
+
+#[tokio::test]
+async fn a_multi_threaded_server_relays_the_same() {
+    let (_server, mut client) = start_with(&["--worker-threads", "2"]).await;
+    client.say("[[big:3000000]]").await;
+    assert_eq!(assistant_text(&client.turn().await).len(), 3_000_000);
+    client.say("[[exit-mid-line]]").await;
+    client
+        .until(|f| matches!(f, ServerMessage::Error { .. }))
+        .await;
+    client.say("again").await;
+    assert_eq!(assistant_text(&client.turn().await), "fake: again");
 }

@@ -98,7 +98,7 @@ impl Agent {
         // Dies with the server even when the server is killed outright: never an orphan.
         // SAFETY: the closure runs between fork and exec and makes one async-signal-safe
         // syscall (prctl), touching no memory of the parent. The signal is sent when the
-        // forking thread ends: a tokio worker, which lives as long as the server.
+        // forking thread ends: a runtime thread, which lives as long as the server.
         #[allow(unsafe_code)]
         unsafe {
             command.pre_exec(|| Ok(nix::sys::prctl::set_pdeathsig(Signal::SIGKILL)?));
