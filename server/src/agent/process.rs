@@ -32,6 +32,10 @@ use crate::event_log::EventLog;
 /// Longest stdout line relayed; a longer one is dropped with a notice rather than exhausting
 /// memory.
 const MAX_LINE: usize = 256 << 20;
+/// The agent's stdout pipe, and what one read of it may take (Linux allows pipes up to
+/// `/proc/sys/fs/pipe-max-size`, 1 MiB by default).
+const PIPE_BYTES: i32 = 1 << 20;
+const READ_BYTES: usize = 1 << 18;
 /// Shutdown: how long the agent gets after stdin closes, and again after SIGTERM.
 const GRACE: Duration = Duration::from_secs(2);
 /// How long a control request may go unanswered.
@@ -122,8 +126,15 @@ impl Agent {
             tail.clone(),
             log.clone(),
         ));
+        let stdout = stdout.expect("piped");
+        // A deeper pipe lets the agent write ahead and the relay read in bigger batches.
+        if let Err(error) =
+            nix::fcntl::fcntl(&stdout, nix::fcntl::FcntlArg::F_SETPIPE_SZ(PIPE_BYTES))
+        {
+            tracing::debug!(%error, "F_SETPIPE_SZ");
+        }
         let stdout = tokio::spawn(relay_stdout(
-            BufReader::with_capacity(1 << 16, stdout.expect("piped")),
+            BufReader::with_capacity(READ_BYTES, stdout),
             shared.clone(),
             log.clone(),
         ));

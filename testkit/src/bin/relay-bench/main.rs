@@ -12,7 +12,7 @@ mod relay;
 mod report;
 mod ws_client;
 
-use std::{future::Future, path::Path};
+use std::future::Future;
 
 use anyhow::{Context, Result, ensure};
 use clap::Parser;
@@ -38,8 +38,11 @@ struct Options {
     /// Length of the paced run.
     #[arg(long, default_value_t = 5)]
     paced_seconds: u64,
-    /// A smoke run: 20000 messages, 1 s paced.
-    #[arg(long, conflicts_with_all = ["messages", "paced_seconds"])]
+    /// Flat-out rounds; the paths take turns in each, and the report gives medians.
+    #[arg(long, default_value_t = 5)]
+    rounds: usize,
+    /// A smoke run: 20000 messages, 1 s paced, one round.
+    #[arg(long, conflicts_with_all = ["messages", "paced_seconds", "rounds"])]
     quick: bool,
     /// Internal: be the one-hop WebSocket server.
     #[arg(long = "one-hop-server", hide = true)]
@@ -48,17 +51,17 @@ struct Options {
 
 impl Options {
     /// The flat-out and the paced turn.
-    fn jobs(&self) -> Result<(Job, Job)> {
+    fn jobs(&self) -> Result<(Job, Job, usize)> {
         // Room for the fields, so every line is exactly `size` bytes.
         ensure!(self.size >= 128, "--size must be at least 128");
         ensure!(
             self.messages >= 2 && self.rate >= 1,
             "too few messages to time"
         );
-        let (messages, seconds) = if self.quick {
-            (20_000, 1)
+        let (messages, seconds, rounds) = if self.quick {
+            (20_000, 1, 1)
         } else {
-            (self.messages, self.paced_seconds)
+            (self.messages, self.paced_seconds, self.rounds.max(1))
         };
         let flat_out = Job {
             messages,
@@ -70,7 +73,7 @@ impl Options {
             rate: self.rate,
             ..flat_out
         };
-        Ok((flat_out, paced))
+        Ok((flat_out, paced, rounds))
     }
 }
 
@@ -79,73 +82,58 @@ fn main() -> Result<()> {
     if options.one_hop_server {
         return one_hop::serve();
     }
-    let (flat_out, paced) = options.jobs()?;
+    let (flat_out, paced, rounds) = options.jobs()?;
     // One thread, like a single client; the servers are other processes.
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(bench(flat_out, paced))?.print()
+    runtime.block_on(bench(flat_out, paced, rounds))?.print()
 }
 
-/// Measures the three paths one after another, so they never compete for the CPUs.
-async fn bench(flat_out: Job, paced: Job) -> Result<Report> {
+/// Measures the three paths one after another, so they never compete for the CPUs: `rounds`
+/// flat-out turns each, taking turns so that the machine's slow and fast moments fall on all
+/// three alike, then one paced turn each.
+async fn bench(flat_out: Job, paced: Job, rounds: usize) -> Result<Report> {
     let bench = std::env::current_exe()?;
     let fake_agent = built_binary(&bench, "fake-agent");
-    let pipe = measure_pipe(&fake_agent, flat_out, paced).await?;
-    let hop = measure_one_hop(&bench, flat_out, paced).await?;
-    let (relay, memory) = measure_relay(&bench, &fake_agent, flat_out, paced).await?;
-    Ok(Report {
+    let mut pipe = pipe::Agent::spawn(&fake_agent)?;
+    let hop_server = one_hop::OneHop::start(&bench).await?;
+    let mut hop = WsClient::connect(&hop_server.addr).await?;
+    let relay_server =
+        relay::Relay::start(&built_binary(&bench, "claude-agent-server"), &fake_agent).await;
+    let idle = relay_server.rss_mb()?;
+    let mut relay = WsClient::connect(relay_server.addr()).await?;
+
+    let (mut pipe_runs, mut hop_runs, mut relay_runs) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        pipe_runs.push(bounded("pipe, flat out", flat_out, pipe.turn(flat_out)).await?);
+        hop_runs.push(bounded("one hop, flat out", flat_out, hop.turn(flat_out)).await?);
+        relay_runs.push(bounded("server, flat out", flat_out, relay.turn(flat_out)).await?);
+    }
+    let peak = relay_server.peak_rss_mb()?;
+    let report = Report {
         flat_out,
         paced,
-        pipe,
-        hop,
-        relay,
-        memory,
-    })
-}
-
-async fn measure_pipe(fake_agent: &Path, flat_out: Job, paced: Job) -> Result<Row> {
-    let mut agent = pipe::Agent::spawn(fake_agent)?;
-    Ok(Row {
-        path: "agent stdout, read directly",
-        flat_out: bounded("pipe, flat out", flat_out, agent.turn(flat_out)).await?,
-        paced: bounded("pipe, paced", paced, agent.turn(paced)).await?,
-    })
-}
-
-async fn measure_one_hop(bench: &Path, flat_out: Job, paced: Job) -> Result<Row> {
-    let server = one_hop::OneHop::start(bench).await?;
-    let mut client = WsClient::connect(&server.addr).await?;
-    let row = Row {
-        path: "one WebSocket hop",
-        flat_out: bounded("one hop, flat out", flat_out, client.turn(flat_out)).await?,
-        paced: bounded("one hop, paced", paced, client.turn(paced)).await?,
+        pipe: Row {
+            path: "agent stdout, read directly",
+            flat_out: pipe_runs,
+            paced: bounded("pipe, paced", paced, pipe.turn(paced)).await?,
+        },
+        hop: Row {
+            path: "one WebSocket hop",
+            flat_out: hop_runs,
+            paced: bounded("one hop, paced", paced, hop.turn(paced)).await?,
+        },
+        relay: Row {
+            path: "claude-agent-server",
+            flat_out: relay_runs,
+            paced: bounded("server, paced", paced, relay.turn(paced)).await?,
+        },
+        memory: Memory { idle, peak },
     };
-    client.close().await?;
-    Ok(row)
-}
-
-/// The server under test; its idle RSS is read before any client connects.
-async fn measure_relay(
-    bench: &Path,
-    fake_agent: &Path,
-    flat_out: Job,
-    paced: Job,
-) -> Result<(Row, Memory)> {
-    let server = built_binary(bench, "claude-agent-server");
-    let relay = relay::Relay::start(&server, fake_agent).await;
-    let idle = relay.rss_mb()?;
-    let mut client = WsClient::connect(relay.addr()).await?;
-    let flat_out = bounded("server, flat out", flat_out, client.turn(flat_out)).await?;
-    let peak = relay.peak_rss_mb()?;
-    let paced = bounded("server, paced", paced, client.turn(paced)).await?;
-    client.close().await?;
-    let row = Row {
-        path: "claude-agent-server",
-        flat_out,
-        paced,
-    };
-    Ok((row, Memory { idle, peak }))
+    hop.close().await?;
+    relay.close().await?;
+    Ok(report)
 }
 
 /// `turn` within `job`'s time limit: a stalled path fails the bench instead of hanging it.

@@ -4,12 +4,37 @@ use anyhow::Result;
 
 use crate::{job::Job, measure::Stats};
 
-/// One path's two turns: flat out (throughput) and paced (latency).
+/// One path's turns: flat out (throughput), one per round, and paced (latency).
 #[derive(Debug)]
 pub(crate) struct Row {
     pub(crate) path: &'static str,
-    pub(crate) flat_out: Stats,
+    pub(crate) flat_out: Vec<Stats>,
     pub(crate) paced: Stats,
+}
+
+impl Row {
+    /// The median over the rounds of `measure`.
+    fn median(&self, measure: impl Fn(&Stats) -> f64) -> f64 {
+        median(self.flat_out.iter().map(measure).collect())
+    }
+
+    /// This path's rate over `base`'s, round by round (each pair ran back to back).
+    fn ratios(&self, base: &Row) -> Vec<f64> {
+        let rates = self.flat_out.iter().zip(&base.flat_out);
+        rates
+            .map(|(a, b)| a.msgs_per_sec() / b.msgs_per_sec())
+            .collect()
+    }
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    if values.len() % 2 == 1 {
+        values[mid]
+    } else {
+        (values[mid - 1] + values[mid]) / 2.0
+    }
 }
 
 /// The server's resident memory, in MB.
@@ -34,7 +59,8 @@ impl Report {
     pub(crate) fn print(&self) -> Result<()> {
         println!("## Relay benchmark\n");
         println!(
-            "{} messages of {} bytes flat out; paced: {} msgs/s, {} messages. {}\n",
+            "{} rounds of {} messages of {} bytes flat out; paced: {} msgs/s, {} messages. {}\n",
+            self.relay.flat_out.len(),
             self.flat_out.messages,
             self.flat_out.size,
             self.paced.rate,
@@ -48,38 +74,46 @@ impl Report {
         }
         println!();
         println!(
-            "msgs/s, MB/s and max gap (longest wait between two messages) are from the flat-out \
-             run, first to last message; latency (agent write to client receipt) from the paced \
-             run. MB = 10^6 bytes, as received (pipe: line with newline; WebSocket: frame text).\n"
+            "msgs/s, MB/s and max gap (longest wait between two messages) are medians over the \
+             flat-out rounds, first to last message; \"vs one hop\" is the median of the ratios \
+             within each round; latency (agent write to client receipt) is from the paced run. \
+             MB = 10^6 bytes, as received (pipe: line with newline; WebSocket: frame text).\n"
         );
+        let ratios: Vec<String> = self
+            .relay
+            .ratios(&self.hop)
+            .iter()
+            .map(|r| format!("{r:.2}"))
+            .collect();
+        println!("- server vs one hop, round by round: {}", ratios.join(", "));
         println!(
             "- server idle RSS: {:.1} MB (after start, before any connection)",
             self.memory.idle
         );
         println!(
-            "- server peak RSS: {:.1} MB (VmHWM after the flat-out run)\n",
+            "- server peak RSS: {:.1} MB (VmHWM after the flat-out rounds)\n",
             self.memory.peak
         );
         self.print_targets()
     }
 
     fn print_row(&self, row: &Row) -> Result<()> {
-        let vs_hop = row.flat_out.msgs_per_sec() / self.hop.flat_out.msgs_per_sec();
+        let vs_hop = median(row.ratios(&self.hop));
         println!(
             "| {} | {:.0} | {:.1} | {vs_hop:.2} | {:.0} | {:.0} | {:.1} |",
             row.path,
-            row.flat_out.msgs_per_sec(),
-            row.flat_out.mb_per_sec(),
+            row.median(Stats::msgs_per_sec),
+            row.median(Stats::mb_per_sec),
             row.paced.latency_us(50.0)?,
             row.paced.latency_us(99.0)?,
-            row.flat_out.max_gap_ms(),
+            row.median(Stats::max_gap_ms),
         );
         Ok(())
     }
 
     fn print_targets(&self) -> Result<()> {
         let relay = &self.relay;
-        let vs_hop = relay.flat_out.msgs_per_sec() / self.hop.flat_out.msgs_per_sec();
+        let vs_hop = median(relay.ratios(&self.hop));
         println!("Targets for the server:\n");
         target(
             "throughput ≥ 0.5 × one hop",
