@@ -22,9 +22,8 @@ use crate::{
 
 /// Largest client frame, as the original (Bun's default).
 const MAX_FRAME: usize = 16 << 20;
-/// Frames written before one flush, and the buffer they gather in: fewer, bigger writes.
+/// Frames written before one flush: fewer, bigger socket writes.
 const BATCH: usize = 1024;
-const WRITE_BUFFER: usize = 1 << 19;
 
 pub(crate) async fn upgrade(
     State(state): State<AppState>,
@@ -33,7 +32,6 @@ pub(crate) async fn upgrade(
     match upgrade {
         Ok(upgrade) => upgrade
             .max_message_size(MAX_FRAME)
-            .write_buffer_size(WRITE_BUFFER)
             .on_upgrade(move |socket| connection(socket, state)),
         // A plain GET of /ws is a 404 in the original.
         Err(_) => crate::http::not_found().await,
