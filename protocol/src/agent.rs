@@ -51,6 +51,16 @@ pub enum ServerRequest {
     Interrupt,
 }
 
+impl ServerRequest {
+    /// The request's `subtype`, for messages about it.
+    pub fn subtype(&self) -> &'static str {
+        match self {
+            Self::Initialize { .. } => "initialize",
+            Self::Interrupt => "interrupt",
+        }
+    }
+}
+
 /// The answer to a control request, in either direction.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "subtype", rename_all = "snake_case")]

@@ -38,6 +38,9 @@ fn stdin_lines_match_the_cli_protocol() {
     ];
     for (line, json) in cases {
         assert_eq!(line.to_json(), json);
+        if let ToAgent::Control(ControlToAgent::ControlRequest { request, .. }) = &line {
+            assert!(json.contains(&format!(r#""subtype":"{}""#, request.subtype())));
+        }
     }
 }
 

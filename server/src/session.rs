@@ -101,7 +101,7 @@ impl Session {
     pub(crate) async fn interrupt(&self) -> Result<(), SessionError> {
         let agent = self.agent.lock().await.clone().filter(Agent::is_running);
         match agent {
-            Some(agent) => Ok(agent.request(ServerRequest::Interrupt, "interrupt").await?),
+            Some(agent) => Ok(agent.request(ServerRequest::Interrupt).await?),
             None => Err(AgentError::Gone.into()),
         }
     }

@@ -5,8 +5,8 @@ use std::path::Path;
 
 use claude_agent_protocol::ServerMessage;
 use claude_agent_testkit::{
-    Client, TestServer, assistant_text, built_binary, descendants, eventually, is_alive, sdk,
-    sdk_type,
+    Client, TestServer, assistant_text, built_binary, descendants, eventually, infos, is_alive,
+    sdk, sdk_type,
 };
 
 const SERVER: &str = env!("CARGO_BIN_EXE_claude-agent-server");
@@ -22,14 +22,15 @@ async fn start_with(args: &[&str]) -> (TestServer, Client) {
     (server, client)
 }
 
-fn infos(frames: &[ServerMessage]) -> Vec<&str> {
-    frames
-        .iter()
-        .filter_map(|f| match f {
-            ServerMessage::Info { data } => Some(data.as_str()),
-            _ => None,
-        })
-        .collect()
+/// Makes the agent hang (stdin ignored, SIGTERM blocked); returns its pid.
+async fn hang(server: &TestServer, client: &mut Client) -> u32 {
+    client.say("[[hang]]").await;
+    client
+        .until(|f| matches!(f, ServerMessage::Info { data } if data.contains("SIGTERM blocked")))
+        .await;
+    let agents = descendants(server.pid());
+    assert_eq!(agents.len(), 1, "{agents:?}");
+    agents[0]
 }
 
 #[tokio::test]
@@ -109,24 +110,16 @@ async fn a_crash_mid_line_is_reported_and_the_next_message_restarts_the_agent() 
 #[tokio::test]
 async fn a_hung_agent_is_killed_on_shutdown() {
     let (mut server, mut client) = start().await;
-    client.say("[[hang]]").await;
-    client
-        .until(|f| matches!(f, ServerMessage::Info { data } if data.contains("SIGTERM blocked")))
-        .await;
-    let agents = descendants(server.pid());
-    assert_eq!(agents.len(), 1, "{agents:?}");
+    let agent = hang(&server, &mut client).await;
     let status = server.terminate().await;
     assert!(status.success(), "{status:?}");
-    eventually("the hung agent to be gone", || !is_alive(agents[0])).await;
+    eventually("the hung agent to be gone", || !is_alive(agent)).await;
 }
 
 #[tokio::test]
 async fn a_hung_agent_does_not_block_other_input() {
-    let (_server, mut client) = start().await;
-    client.say("[[hang]]").await;
-    client
-        .until(|f| matches!(f, ServerMessage::Info { data } if data.contains("SIGTERM blocked")))
-        .await;
+    let (server, mut client) = start().await;
+    hang(&server, &mut client).await;
     // The agent reads no more stdin; the connection still answers bad frames at once.
     client.send("{broken").await;
     let frames = client
@@ -156,16 +149,11 @@ async fn an_agent_control_request_the_server_does_not_serve_is_refused_at_once()
 #[tokio::test]
 async fn the_agent_dies_with_a_killed_server() {
     let (mut server, mut client) = start().await;
-    client.say("[[hang]]").await;
-    client
-        .until(|f| matches!(f, ServerMessage::Info { data } if data.contains("SIGTERM blocked")))
-        .await;
-    let agents = descendants(server.pid());
-    assert_eq!(agents.len(), 1, "{agents:?}");
+    let agent = hang(&server, &mut client).await;
     // No chance to shut down: the agent must not be left running.
     claude_agent_testkit::signal(server.pid(), nix::sys::signal::Signal::SIGKILL);
     server.child.wait().await.unwrap();
-    eventually("the orphaned agent to die", || !is_alive(agents[0])).await;
+    eventually("the orphaned agent to die", || !is_alive(agent)).await;
 }
 
 #[tokio::test]

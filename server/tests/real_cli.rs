@@ -4,8 +4,8 @@ use std::path::Path;
 
 use claude_agent_protocol::ServerMessage;
 use claude_agent_testkit::{
-    MockApi, PATIENCE, TestServer, assistant_text, descendants, eventually, is_alive, sdk,
-    sdk_type, signal,
+    Client, MockApi, PATIENCE, TestServer, assistant_text, descendants, errors, eventually,
+    is_alive, sdk, sdk_type, signal,
 };
 use nix::sys::signal::Signal;
 use serde_json::Value;
@@ -26,14 +26,13 @@ fn result_of(frames: &[ServerMessage]) -> Value {
         .expect("a result")
 }
 
-fn errors(frames: &[ServerMessage]) -> Vec<String> {
-    frames
-        .iter()
-        .filter_map(|f| match f {
-            ServerMessage::Error { error } => Some(error.clone()),
-            _ => None,
-        })
-        .collect()
+/// The session answers a plain message, as the mock echoes it.
+async fn still_answers(client: &mut Client, text: &str) {
+    client.say(text).await;
+    assert_eq!(
+        assistant_text(&client.turn().await),
+        format!("You said: {text}")
+    );
 }
 
 /// The pid of the agent the server runs (its only child).
@@ -180,11 +179,7 @@ async fn interrupt_ends_a_slow_turn() {
     assert!(frames.iter().filter_map(sdk).any(|m| m["type"] == "user"
         && m["message"]["content"][0]["text"] == "[Request interrupted by user]"));
     // The session is still usable.
-    client.say("After the interrupt").await;
-    assert_eq!(
-        assistant_text(&client.turn().await),
-        "You said: After the interrupt"
-    );
+    still_answers(&mut client, "After the interrupt").await;
 }
 
 #[tokio::test]
@@ -198,8 +193,7 @@ async fn a_second_connection_is_refused_as_in_the_original() {
     );
     assert_eq!(second.closed().await, Some(1000));
     // The first is unaffected.
-    first.say("Still here?").await;
-    assert_eq!(assistant_text(&first.turn().await), "You said: Still here?");
+    still_answers(&mut first, "Still here?").await;
 }
 
 #[tokio::test]
@@ -287,8 +281,7 @@ async fn output_while_disconnected_reaches_the_next_connection_in_order() {
         assistant_text(&frames),
         (0..20).map(|i| format!("w{i} ")).collect::<String>()
     );
-    next.say("And now?").await;
-    assert_eq!(assistant_text(&next.turn().await), "You said: And now?");
+    still_answers(&mut next, "And now?").await;
 }
 
 #[tokio::test]
@@ -368,11 +361,7 @@ async fn an_api_error_ends_the_turn_and_the_session_goes_on() {
         ),
         (Some(true), Some(500))
     );
-    client.say("Better now?").await;
-    assert_eq!(
-        assistant_text(&client.turn().await),
-        "You said: Better now?"
-    );
+    still_answers(&mut client, "Better now?").await;
 }
 
 #[tokio::test]

@@ -94,6 +94,28 @@ pub fn sdk_type(frame: &ServerMessage) -> Option<String> {
     sdk(frame).and_then(|m| m["type"].as_str().map(str::to_owned))
 }
 
+/// The text of every `error` frame among `frames`.
+pub fn errors(frames: &[ServerMessage]) -> Vec<&str> {
+    frames
+        .iter()
+        .filter_map(|frame| match frame {
+            ServerMessage::Error { error } => Some(error.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The text of every `info` frame among `frames`.
+pub fn infos(frames: &[ServerMessage]) -> Vec<&str> {
+    frames
+        .iter()
+        .filter_map(|frame| match frame {
+            ServerMessage::Info { data } => Some(data.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// The text of every `assistant` message among `frames`, joined.
 pub fn assistant_text(frames: &[ServerMessage]) -> String {
     frames

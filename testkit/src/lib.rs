@@ -9,7 +9,7 @@ mod markers;
 mod mock_api;
 mod server;
 
-pub use client::{Client, assistant_text, eventually, sdk, sdk_type};
+pub use client::{Client, assistant_text, errors, eventually, infos, sdk, sdk_type};
 pub use clock::monotonic_ns;
 pub use content::text_blocks;
 pub use markers::Marker;

@@ -154,7 +154,7 @@ impl Agent {
         };
         let handle = agent.clone();
         tokio::spawn(async move {
-            if let Err(error) = handle.request(initialize, "initialize").await {
+            if let Err(error) = handle.request(initialize).await {
                 tracing::warn!(%error, "agent initialize failed");
             }
         });
@@ -185,11 +185,8 @@ impl Agent {
     }
 
     /// Sends a control request and waits for the CLI's answer.
-    pub(crate) async fn request(
-        &self,
-        request: ServerRequest,
-        subtype: &'static str,
-    ) -> Result<(), AgentError> {
+    pub(crate) async fn request(&self, request: ServerRequest) -> Result<(), AgentError> {
+        let subtype = request.subtype();
         let id = format!(
             "req_{}",
             self.shared.next_request.fetch_add(1, Ordering::Relaxed)
