@@ -1,7 +1,13 @@
 //! A session: one agent process (started, restarted and resumed as needed) and the ordered log
 //! of everything it emitted. Connections attach to a session; they come and go, it stays.
 
-use std::{path::PathBuf, sync::Arc};
+use std::{
+    path::PathBuf,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+};
 
 use axum::extract::ws::Utf8Bytes;
 use claude_agent_protocol::{SdkUserMessage, ServerMessage, ToAgent, agent::ServerRequest};
@@ -37,6 +43,8 @@ pub(crate) struct Session {
     settings: Arc<AgentSettings>,
     /// The current agent, if one was started; held across a start so only one starts.
     agent: tokio::sync::Mutex<Option<Agent>>,
+    /// Set by shutdown, under the `agent` lock: no agent starts after it.
+    closed: AtomicBool,
 }
 
 impl Session {
@@ -46,6 +54,7 @@ impl Session {
             log: Arc::new(EventLog::new(log_bytes)),
             settings,
             agent: tokio::sync::Mutex::default(),
+            closed: AtomicBool::new(false),
         }
     }
 
@@ -62,7 +71,7 @@ impl Session {
     /// Starts the agent if none ever ran: the original starts it on the first connection.
     pub(crate) async fn start(&self) -> Result<(), SessionError> {
         let mut agent = self.agent.lock().await;
-        if agent.is_none() {
+        if agent.is_none() && !self.closed.load(Ordering::SeqCst) {
             *agent = Some(self.spawn(None).await?);
         }
         Ok(())
@@ -90,6 +99,7 @@ impl Session {
             Some(agent) if agent.is_running() && dead.is_none_or(|dead| !dead.same(agent)) => {
                 Ok(agent.clone())
             }
+            _ if self.closed.load(Ordering::SeqCst) => Err(AgentError::Gone),
             last => {
                 let resume = last.and_then(Agent::session_id);
                 Ok(slot.insert(self.spawn(resume).await?).clone())
@@ -106,9 +116,13 @@ impl Session {
         }
     }
 
-    /// Ends the agent, if any, gracefully.
+    /// Ends the agent, if any, gracefully; no other starts after it.
     pub(crate) async fn shutdown(&self) {
-        let agent = self.agent.lock().await.take();
+        let agent = {
+            let mut slot = self.agent.lock().await;
+            self.closed.store(true, Ordering::SeqCst);
+            slot.take()
+        };
         if let Some(agent) = agent {
             agent.shutdown().await;
         }

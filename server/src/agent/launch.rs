@@ -19,6 +19,8 @@ pub(crate) struct LaunchSpec {
     pub(crate) cwd: PathBuf,
     /// Sent in the `initialize` control request, which is their only way in.
     pub(crate) agents: Option<BTreeMap<String, AgentDefinition>>,
+    /// The CLI session this launch resumes.
+    pub(crate) resume: Option<String>,
 }
 
 impl LaunchSpec {
@@ -108,6 +110,7 @@ impl LaunchSpec {
                 .as_ref()
                 .map_or_else(|| workspace.to_owned(), PathBuf::from),
             agents: config.agents.clone(),
+            resume: resume.map(str::to_owned),
         }
     }
 }

@@ -116,7 +116,8 @@ impl Agent {
             stdin: tokio::sync::Mutex::new(stdin),
             pending: Mutex::default(),
             next_request: AtomicU64::new(1),
-            session_id: Mutex::default(),
+            // Known before the CLI says it, so that a restart after an early death still resumes.
+            session_id: Mutex::new(spec.resume.clone()),
             stopping: AtomicBool::new(false),
         });
         let (exit_tx, exit) = watch::channel(false);
