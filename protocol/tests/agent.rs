@@ -121,6 +121,19 @@ fn every_recorded_cli_line_parses() {
                 continue;
             }
             let line = serde_json::to_string(msg).unwrap();
+            if dir == "in" && msg["type"] == "user" {
+                // What SDKs wrote to stdin reads as a user message, but for the recording of a
+                // malformed one (no `message`), which killed the CLI.
+                let read = serde_json::from_value::<SdkUserMessage>(msg.clone());
+                let malformed = msg.get("message").is_none();
+                assert_eq!(read.is_err(), malformed, "{where_}: {read:?}");
+                let name = if malformed {
+                    "in user, malformed"
+                } else {
+                    "in user"
+                };
+                *counts.entry(name.to_owned()).or_default() += 1;
+            }
             let parsed = AgentLine::parse(&line).unwrap_or_else(|e| panic!("{where_}: {e}"));
             let kind = msg["type"].as_str().unwrap();
             let name = match parsed.kind() {
@@ -170,6 +183,8 @@ fn every_recorded_cli_line_parses() {
         "out control_response",
         "out control_cancel_request",
         "in control_request initialize",
+        "in user",
+        "in user, malformed",
     ] {
         assert!(counts.contains_key(expected), "no {expected} in {counts:?}");
     }
