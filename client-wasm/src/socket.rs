@@ -1,0 +1,95 @@
+//! The WebSocket transport: `web_sys::WebSocket` with its handlers owned here and detached
+//! before it closes, so that no event can reach a freed closure (gloo-net's WebSocket does
+//! exactly that in Node, and crashes it).
+
+use js_sys::JsString;
+use wasm_bindgen::{JsCast, prelude::Closure};
+use web_sys::{CloseEvent, Event, MessageEvent, WebSocket};
+
+/// What the socket reports.
+#[derive(Debug)]
+pub(crate) enum SocketEvent {
+    Open,
+    /// A text frame.
+    Message(JsString),
+    Error,
+    Closed {
+        code: u16,
+        reason: String,
+    },
+}
+
+type Callback<E> = Closure<dyn FnMut(E)>;
+
+/// An open (or opening) WebSocket.
+#[derive(Debug)]
+pub(crate) struct Socket {
+    ws: WebSocket,
+    _on_open: Callback<Event>,
+    _on_message: Callback<MessageEvent>,
+    _on_error: Callback<Event>,
+    _on_close: Callback<Event>,
+}
+
+impl Socket {
+    /// Opens `url`, reporting to `report`.
+    pub(crate) fn open(
+        url: &str,
+        report: impl Fn(SocketEvent) + Clone + 'static,
+    ) -> Result<Self, String> {
+        let ws = WebSocket::new(url).map_err(|e| crate::describe(&e))?;
+        let to = report.clone();
+        let on_open = Closure::<dyn FnMut(Event)>::new(move |_| to(SocketEvent::Open));
+        let to = report.clone();
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            // Text frames only: the server sends no binary ones.
+            if let Ok(text) = event.data().dyn_into::<JsString>() {
+                to(SocketEvent::Message(text));
+            }
+        });
+        let to = report.clone();
+        let on_error = Closure::<dyn FnMut(Event)>::new(move |_| to(SocketEvent::Error));
+        // Node has no `CloseEvent` class, so the event is read field by field.
+        let on_close = Closure::<dyn FnMut(Event)>::new(move |event: Event| {
+            let close = event.unchecked_ref::<CloseEvent>();
+            report(SocketEvent::Closed {
+                code: close.code(),
+                reason: close.reason(),
+            });
+        });
+        ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        ws.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        Ok(Self {
+            ws,
+            _on_open: on_open,
+            _on_message: on_message,
+            _on_error: on_error,
+            _on_close: on_close,
+        })
+    }
+
+    pub(crate) fn is_open(&self) -> bool {
+        self.ws.ready_state() == WebSocket::OPEN
+    }
+
+    pub(crate) fn send(&self, text: &str) -> Result<(), String> {
+        self.ws.send_with_str(text).map_err(|e| crate::describe(&e))
+    }
+
+    /// Starts a clean close; the `Closed` event follows.
+    pub(crate) fn close(&self) {
+        let _ = self.ws.close_with_code(1000);
+    }
+}
+
+impl Drop for Socket {
+    fn drop(&mut self) {
+        self.ws.set_onopen(None);
+        self.ws.set_onmessage(None);
+        self.ws.set_onerror(None);
+        self.ws.set_onclose(None);
+        let _ = self.ws.close();
+    }
+}

@@ -1,0 +1,138 @@
+// ClaudeAgentClient against the real server, the real CLI and the scripted Messages API.
+import assert from "node:assert/strict";
+import { setTimeout as sleep } from "node:timers/promises";
+import { test } from "node:test";
+
+import { ClaudeAgentClient } from "@claude-agent/client";
+
+import { assistantText, deadUrl, frames, startServer, turn } from "./harness.mjs";
+
+test("the original's example flow: configure, connect, send, read the result, stop", async (t) => {
+  const url = await startServer(t);
+  const client = new ClaudeAgentClient({
+    connectionUrl: url,
+    systemPrompt: "You are a test agent.",
+    allowedTools: ["Read"],
+  });
+  await client.start();
+  const replies = turn(client);
+  client.send({
+    type: "user_message",
+    data: {
+      type: "user",
+      session_id: "s1",
+      parent_tool_use_id: null,
+      message: { role: "user", content: "Say hello" },
+    },
+  });
+  const seen = await replies;
+  assert.equal(assistantText(seen), "You said: Say hello");
+  const result = seen.at(-1).data;
+  assert.equal(result.subtype, "success");
+  assert.equal(typeof result.session_id, "string");
+  await client.stop();
+});
+
+test("sendText builds the user message", async (t) => {
+  const client = new ClaudeAgentClient({ connectionUrl: await startServer(t) });
+  await client.start();
+  const replies = turn(client);
+  client.sendText("hi there");
+  assert.equal(assistantText(await replies), "You said: hi there");
+  await client.stop();
+});
+
+test("interrupt ends a slow turn", async (t) => {
+  const client = new ClaudeAgentClient({ connectionUrl: await startServer(t) });
+  await client.start();
+  const started = frames(client, (f) => f.type === "sdk_message" && f.data.type === "system");
+  const replies = turn(client);
+  client.sendText("[[slow:200:100]]");
+  await started;
+  client.interrupt();
+  const result = (await replies).at(-1).data;
+  assert.equal(result.subtype, "error_during_execution");
+  await client.stop();
+});
+
+test("a malformed message throws a clear Error, and so does sending unconnected", async (t) => {
+  const client = new ClaudeAgentClient({ connectionUrl: await startServer(t) });
+  assert.throws(() => client.sendText("too early"), { message: "WebSocket is not connected" });
+  await client.start();
+  // The original client README's example, which killed the original server.
+  assert.throws(() => client.send({ type: "user_message", data: { content: "Hello, Claude!" } }), {
+    name: "Error",
+    message: "Invalid user_message message: data: missing field `type`",
+  });
+  assert.throws(() => client.send({ type: "bogus" }), /Unknown message type "bogus"/);
+  assert.throws(() => client.send(null), /Invalid message format/);
+  // Still connected and working.
+  const replies = turn(client);
+  client.sendText("still fine");
+  assert.equal(assistantText(await replies), "You said: still fine");
+  await client.stop();
+});
+
+test("start() against a dead port rejects with a clear Error", async () => {
+  const url = await deadUrl();
+  const plain = new ClaudeAgentClient({ connectionUrl: url });
+  await assert.rejects(plain.start(), (error) => {
+    assert.ok(error instanceof Error);
+    assert.match(error.message, new RegExp(`^Could not connect to ws://127\\.0\\.0\\.1:\\d+/ws`));
+    return true;
+  });
+  const configured = new ClaudeAgentClient({ connectionUrl: url, model: "m" });
+  await assert.rejects(configured.start(), /^Error: Could not connect to http:\/\/127\.0\.0\.1:\d+\/config/);
+});
+
+test("a config the server refuses rejects start() with the server's reason", async (t) => {
+  const url = await startServer(t);
+  const client = new ClaudeAgentClient({ connectionUrl: `${url}/not-a-server`, model: "m" });
+  await assert.rejects(client.start(), { message: "Failed to configure server: HTTP 404: Not Found" });
+  assert.throws(() => new ClaudeAgentClient({ connectionUrl: url, maxTurns: "x" }), {
+    message: 'Invalid client options: Invalid config field `maxTurns`: invalid type: string "x", expected u32',
+  });
+  assert.throws(() => new ClaudeAgentClient({}), /connectionUrl is required/);
+});
+
+test("a second client is refused with the server's words", async (t) => {
+  const url = await startServer(t);
+  const first = new ClaudeAgentClient({ connectionUrl: url });
+  await first.start();
+  const second = new ClaudeAgentClient({ connectionUrl: url });
+  await assert.rejects(second.start(), {
+    message: "The server refused the connection: Server already has an active connection",
+  });
+  await first.stop();
+});
+
+test("a throwing handler stops neither the others nor the client", async (t) => {
+  const thrown = [];
+  const client = new ClaudeAgentClient({
+    connectionUrl: await startServer(t),
+    onError: (error) => thrown.push(error),
+  });
+  client.onMessage(() => {
+    throw new Error("handler bug");
+  });
+  await client.start();
+  const replies = turn(client);
+  client.sendText("keep going");
+  assert.equal(assistantText(await replies), "You said: keep going");
+  assert.ok(thrown.length > 0 && thrown.every((e) => e.message === "handler bug"));
+  await client.stop();
+});
+
+test("stop() closes cleanly, twice is safe, and the process lives on", async (t) => {
+  const client = new ClaudeAgentClient({ connectionUrl: await startServer(t) });
+  let closedFrames = 0;
+  client.onMessage(() => closedFrames++);
+  await client.start();
+  await client.stop();
+  await client.stop();
+  assert.throws(() => client.sendText("after stop"), { message: "WebSocket is not connected" });
+  // The failure this guards against (a freed closure called by a late close event) crashes the
+  // process some time after the close: it must still be running.
+  await sleep(500);
+  assert.ok(closedFrames >= 1);
+});

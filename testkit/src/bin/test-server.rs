@@ -1,0 +1,30 @@
+//! `test-server`: the real server running the pinned CLI against the scripted Messages API, for
+//! tests in other languages (the npm package's). Prints `listening on http://ADDR` and runs
+//! until its stdin closes, so it never outlives the test that started it.
+//!
+//! `test-server [SERVER-ARGS...]`; the server binary is found beside this one.
+
+use std::path::Path;
+
+use claude_agent_testkit::{MockApi, TestServer, built_binary, real_claude};
+use tokio::io::AsyncReadExt;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let me = std::env::current_exe().expect("own path");
+    let server_bin = built_binary(&me, "claude-agent-server");
+    let api = MockApi::start().await;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let env = [
+        ("ANTHROPIC_BASE_URL", api.base_url()),
+        ("ANTHROPIC_API_KEY", "test-key".to_owned()),
+    ];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let server = TestServer::start(Path::new(&server_bin), &real_claude(), &env, &args).await;
+    println!("listening on http://{}", server.addr);
+    // Until the parent closes our stdin (or dies): then the server is stopped on drop.
+    let mut sink = Vec::new();
+    let _ = tokio::io::stdin().read_to_end(&mut sink).await;
+    drop(server);
+}
