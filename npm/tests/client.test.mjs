@@ -89,8 +89,10 @@ test("a config the server refuses rejects start() with the server's reason", asy
   const url = await startServer(t);
   const client = new ClaudeAgentClient({ connectionUrl: `${url}/not-a-server`, model: "m" });
   await assert.rejects(client.start(), { message: "Failed to configure server: HTTP 404: Not Found" });
-  assert.throws(() => new ClaudeAgentClient({ connectionUrl: url, maxTurns: "x" }), {
-    message: 'Invalid client options: Invalid config field `maxTurns`: invalid type: string "x", expected u32',
+  const invalid = new ClaudeAgentClient({ connectionUrl: url, maxTurns: "x" });
+  await assert.rejects(invalid.start(), {
+    message:
+      'Failed to configure server: Invalid config field `maxTurns`: invalid type: string "x", expected u32',
   });
   assert.throws(() => new ClaudeAgentClient({}), /connectionUrl is required/);
 });
