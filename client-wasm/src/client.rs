@@ -4,7 +4,7 @@
 use std::{cell::RefCell, rc::Rc};
 
 use claude_agent_protocol::ClientMessage;
-use js_sys::{Function, JSON, JsString, Promise, Reflect};
+use js_sys::{Function, JSON, JsString, Object, Promise, Reflect};
 use wasm_bindgen::{JsValue, prelude::Closure};
 use wasm_bindgen_futures::{JsFuture, future_to_promise, spawn_local};
 
@@ -12,6 +12,7 @@ use crate::{
     error::ClientError,
     handlers::Handlers,
     http::post_config,
+    messages::{self, Stream},
     options::ClientOptions,
     socket::{Socket, SocketEvent},
 };
@@ -32,6 +33,8 @@ struct Inner {
     started: Option<(Function, Function)>,
     /// `stop()`'s promises, resolved when the socket has closed.
     stopped: Vec<Function>,
+    /// `messages()` iterators, ended when the socket closes.
+    streams: Vec<Rc<RefCell<Stream>>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +55,7 @@ impl Client {
             on_error,
             started: None,
             stopped: Vec::new(),
+            streams: Vec::new(),
         })))
     }
 
@@ -141,6 +145,18 @@ impl Client {
         unsubscribe.into_js_value().into()
     }
 
+    /// The frames from now on as an async iterator, until the connection closes.
+    pub(crate) fn messages(&self) -> Object {
+        let stream = Rc::new(RefCell::new(Stream::default()));
+        let unsubscribe = self.on_message(messages::feeder(stream.clone()));
+        let mut inner = self.0.borrow_mut();
+        if inner.phase == Phase::Closed {
+            stream.borrow_mut().end();
+        }
+        inner.streams.push(stream.clone());
+        messages::iterator(stream, unsubscribe)
+    }
+
     /// Closes the connection; resolves once it is closed. Safe to call at any time, twice.
     pub(crate) fn stop(&self) -> Promise {
         let mut inner = self.0.borrow_mut();
@@ -221,6 +237,9 @@ impl Client {
         let (socket, started, stopped, url, debug) = {
             let mut inner = self.0.borrow_mut();
             inner.phase = Phase::Closed;
+            for stream in inner.streams.drain(..) {
+                stream.borrow_mut().end();
+            }
             let url = inner.options.endpoints.socket.clone();
             (
                 inner.socket.take(),

@@ -7,6 +7,7 @@ mod endpoints;
 mod error;
 mod handlers;
 mod http;
+mod messages;
 mod options;
 mod socket;
 
@@ -78,6 +79,13 @@ impl ClaudeAgentClient {
     #[wasm_bindgen(js_name = onMessage, unchecked_return_type = "() => void")]
     pub fn on_message(&self, handler: Function) -> Function {
         self.client.on_message(handler)
+    }
+
+    /// The frames from the server from now on, for `for await`; the loop ends when the
+    /// connection closes.
+    #[wasm_bindgen(unchecked_return_type = "AsyncIterableIterator<any>")]
+    pub fn messages(&self) -> js_sys::Object {
+        self.client.messages()
     }
 
     /// Closes the connection; resolves once closed. Calling it twice is safe.

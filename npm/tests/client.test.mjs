@@ -125,6 +125,26 @@ test("a throwing handler stops neither the others nor the client", async (t) => 
   await client.stop();
 });
 
+test("messages() iterates the frames, and ends when the connection closes", async (t) => {
+  const client = new ClaudeAgentClient({ connectionUrl: await startServer(t) });
+  await client.start();
+  client.sendText("iterate");
+  const kinds = [];
+  for await (const message of client.messages()) {
+    kinds.push(message.type === "sdk_message" ? message.data.type : message.type);
+    if (kinds.at(-1) === "result") break; // return(): unsubscribes
+  }
+  assert.equal(kinds.at(-1), "result");
+  assert.ok(kinds.includes("assistant"), kinds.join());
+  const rest = [];
+  const draining = (async () => {
+    for await (const message of client.messages()) rest.push(message);
+  })();
+  await client.stop();
+  await draining; // ended by the close, not left pending
+  assert.deepEqual(rest, []);
+});
+
 test("stop() closes cleanly, twice is safe, and the process lives on", async (t) => {
   const client = new ClaudeAgentClient({ connectionUrl: await startServer(t) });
   let closedFrames = 0;
