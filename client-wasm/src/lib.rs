@@ -77,7 +77,10 @@ impl ClaudeAgentClient {
 
     /// Calls `handler` with every frame from the server; returns a function that unsubscribes.
     #[wasm_bindgen(js_name = onMessage, unchecked_return_type = "() => void")]
-    pub fn on_message(&self, handler: Function) -> Function {
+    pub fn on_message(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "(message: any) => void")] handler: Function,
+    ) -> Function {
         self.client.on_message(handler)
     }
 

@@ -1,0 +1,67 @@
+// The package as users get it: `npm pack`, installed in a fresh project, the README's Node
+// example type-checked and run against a real server, and a page bundled with Vite.
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { promisify } from "node:util";
+
+import { startServer } from "./harness.mjs";
+
+const run = promisify(execFile);
+const PACKAGE = new URL("..", import.meta.url).pathname;
+// Pinned, as a user's project would be.
+const TOOLS = ["typescript@5.9.3", "@types/node@20.19.25", "vite@8.3.8"];
+
+/** The first ```js block after `heading` in the package README. */
+async function readmeExample(heading) {
+  const readme = await readFile(join(PACKAGE, "README.md"), "utf8");
+  const section = readme.slice(readme.indexOf(heading));
+  return section.match(/```js\n([\s\S]*?)```/)[1];
+}
+
+test("the packed package installs, type-checks, runs, and bundles for the browser", async (t) => {
+  const url = await startServer(t);
+  const project = await mkdtemp(join(tmpdir(), "claude-agent-client-"));
+  t.after(() => rm(project, { recursive: true, force: true }));
+
+  const { stdout: tarball } = await run("npm", ["pack", "--silent", "--pack-destination", project], {
+    cwd: PACKAGE,
+  });
+  await writeFile(join(project, "package.json"), JSON.stringify({ type: "module", private: true }));
+  await run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", join(project, tarball.trim()), ...TOOLS], {
+    cwd: project,
+  });
+
+  // Node: the README's example, as TypeScript, against the test server.
+  const example = (await readmeExample("## Node")).replace("http://127.0.0.1:3000", url);
+  await writeFile(join(project, "example.ts"), example);
+  await writeFile(
+    join(project, "tsconfig.json"),
+    JSON.stringify({
+      compilerOptions: { module: "nodenext", target: "es2022", strict: true, types: ["node"], outDir: "out" },
+      files: ["example.ts"],
+    }),
+  );
+  await run("npx", ["tsc", "--noEmit"], { cwd: project });
+  await run("npx", ["tsc"], { cwd: project });
+  const { stdout } = await run(process.execPath, ["out/example.js"], { cwd: project, timeout: 60_000 });
+  assert.equal(stdout.trim(), "You said: Say hello");
+
+  // Browser: a page importing the package, bundled by Vite with the wasm beside it.
+  await writeFile(
+    join(project, "index.html"),
+    '<!doctype html><script type="module" src="./main.js"></script>',
+  );
+  await writeFile(
+    join(project, "main.js"),
+    'import { ClaudeAgentClient } from "@claude-agent/client";\n' +
+      "window.client = new ClaudeAgentClient({ connectionUrl: location.origin });\n",
+  );
+  await run("npx", ["vite", "build", "--logLevel", "warn"], { cwd: project });
+  const assets = await readdir(join(project, "dist", "assets"));
+  assert.ok(assets.some((file) => file.endsWith(".wasm")), assets.join());
+  assert.ok(assets.some((file) => file.endsWith(".js")), assets.join());
+});
