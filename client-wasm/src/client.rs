@@ -4,8 +4,11 @@
 use std::{cell::RefCell, rc::Rc};
 
 use claude_agent_protocol::ClientMessage;
-use js_sys::{Function, JSON, JsString, Object, Promise, Reflect};
-use wasm_bindgen::{JsValue, prelude::Closure};
+use js_sys::{Function, JsString, Object, Promise, Reflect};
+use wasm_bindgen::{
+    JsValue,
+    prelude::{Closure, wasm_bindgen},
+};
 use wasm_bindgen_futures::{JsFuture, future_to_promise, spawn_local};
 
 use crate::{
@@ -189,8 +192,8 @@ impl Client {
     }
 
     fn on_frame(&self, text: &JsString) {
-        // The engine's own parser: the frame becomes a plain object without passing through wasm.
-        let frame = match JSON::parse(&String::from(text)) {
+        // The engine's own parser on the engine's own string: the frame never enters wasm memory.
+        let frame = match parse_json(text) {
             Ok(frame) => frame,
             Err(error) => return self.report(&error),
         };
@@ -201,15 +204,19 @@ impl Client {
         };
         let (settle, debug) = {
             let mut inner = self.0.borrow_mut();
-            let settle = match (inner.phase, field("type").as_deref()) {
-                (Phase::Starting, Some("connected")) => {
+            // Only the first frames settle start(): later ones are not even looked into.
+            let kind = (inner.phase == Phase::Starting)
+                .then(|| field("type"))
+                .flatten();
+            let settle = match kind.as_deref() {
+                Some("connected") => {
                     inner.phase = Phase::Open;
                     inner
                         .started
                         .take()
                         .map(|(resolve, _)| (resolve, JsValue::UNDEFINED))
                 }
-                (Phase::Starting, Some("error")) => inner.started.take().map(|(_, reject)| {
+                Some("error") => inner.started.take().map(|(_, reject)| {
                     let refusal = ClientError::Refused(field("error").unwrap_or_default());
                     (reject, JsValue::from(refusal))
                 }),
@@ -225,7 +232,7 @@ impl Client {
         }
         // Called without holding the state: a handler may send, subscribe or stop.
         let handlers = self.0.borrow().handlers.snapshot();
-        for handler in handlers {
+        for (_, handler) in handlers.iter() {
             if let Err(error) = handler.call1(&JsValue::NULL, &frame) {
                 self.report(&error);
             }
@@ -272,6 +279,13 @@ impl Client {
             ),
         }
     }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// `JSON.parse` on a JS string as it is (js_sys's takes a `&str`, copied in and out).
+    #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
+    fn parse_json(text: &JsString) -> Result<JsValue, JsValue>;
 }
 
 fn log(debug: bool, text: &str) {

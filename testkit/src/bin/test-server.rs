@@ -2,7 +2,8 @@
 //! tests in other languages (the npm package's). Prints `listening on http://ADDR` and runs
 //! until its stdin closes, so it never outlives the test that started it.
 //!
-//! `test-server [SERVER-ARGS...]`; the server binary is found beside this one.
+//! `test-server [SERVER-ARGS...]`; the server binary is found beside this one. With
+//! `TEST_SERVER_AGENT=fake` the server runs the `fake-agent` instead of the CLI (benchmarks).
 
 use std::path::Path;
 
@@ -21,7 +22,11 @@ async fn main() {
         ("ANTHROPIC_API_KEY", "test-key".to_owned()),
     ];
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let server = TestServer::start(Path::new(&server_bin), &real_claude(), &env, &args).await;
+    let agent = match std::env::var("TEST_SERVER_AGENT").as_deref() {
+        Ok("fake") => built_binary(&me, "fake-agent"),
+        _ => real_claude(),
+    };
+    let server = TestServer::start(Path::new(&server_bin), &agent, &env, &args).await;
     println!("listening on http://{}", server.addr);
     // Until the parent closes our stdin (or dies): then the server is stopped on drop.
     let mut sink = Vec::new();
