@@ -13,6 +13,7 @@ use std::{
 };
 
 use axum::extract::ws::Utf8Bytes;
+use claude_agent_protocol::ServerMessage;
 use tokio::sync::Notify;
 
 /// Bookkeeping cost of one frame beyond its text, so that many tiny frames also count.
@@ -51,6 +52,11 @@ impl State {
     }
 }
 
+/// The frame of a server message.
+pub(crate) fn frame(message: &ServerMessage) -> Utf8Bytes {
+    Utf8Bytes::from(message.to_json())
+}
+
 /// The attached reader's handle; detaches on drop.
 #[derive(Debug)]
 pub(crate) struct Reader<'a> {
@@ -72,6 +78,11 @@ impl EventLog {
         self.state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Appends a server message (a notice or an error) as a frame.
+    pub(crate) async fn append_message(&self, message: &ServerMessage) {
+        self.append(frame(message)).await;
     }
 
     /// Appends a frame; waits while the attached reader is [`IN_FLIGHT_BYTES`] behind.

@@ -9,7 +9,6 @@ use std::{
     },
 };
 
-use axum::extract::ws::Utf8Bytes;
 use claude_agent_protocol::{SdkUserMessage, ServerMessage, ToAgent, agent::ServerRequest};
 use thiserror::Error;
 
@@ -145,9 +144,7 @@ impl Session {
             ),
             None => format!("Claude Code started (pid {})", agent.pid()),
         };
-        self.log
-            .append(Utf8Bytes::from(ServerMessage::info(notice).to_json()))
-            .await;
+        self.log.append_message(&ServerMessage::info(notice)).await;
         Ok(agent)
     }
 }

@@ -27,7 +27,7 @@ use tokio::{
 };
 
 use super::{LaunchSpec, stderr_tail::StderrTail};
-use crate::event_log::EventLog;
+use crate::event_log::{EventLog, frame};
 
 /// Longest stdout line relayed; a longer one is dropped with a notice rather than exhausting
 /// memory.
@@ -267,10 +267,6 @@ fn kill_group(pid: u32, signal: Signal) {
     }
 }
 
-async fn append(log: &EventLog, message: &ServerMessage) {
-    log.append(Utf8Bytes::from(message.to_json())).await;
-}
-
 /// Reads stdout to its end: messages go to the log byte for byte, control lines are served.
 async fn relay_stdout(
     mut stdout: impl AsyncBufRead + Unpin,
@@ -317,7 +313,7 @@ enum Action {
 }
 
 fn notice(text: String) -> Utf8Bytes {
-    Utf8Bytes::from(ServerMessage::info(text).to_json())
+    frame(&ServerMessage::info(text))
 }
 
 fn too_long(len: usize) -> String {
@@ -486,7 +482,7 @@ async fn drain_stderr(stderr: ChildStderr, tail: Arc<StderrTail>, log: Arc<Event
         let line = line.trim_end();
         tracing::info!(target: "agent_stderr", "{line}");
         tail.push(line);
-        append(&log, &ServerMessage::info(line)).await;
+        log.append_message(&ServerMessage::info(line)).await;
     }
 }
 
@@ -514,7 +510,7 @@ async fn supervise(
     let report = describe_exit(&status, &tail.text());
     tracing::info!(pid = shared.pid, %report, stopping, "agent ended");
     if !stopping {
-        append(&log, &ServerMessage::error(report)).await;
+        log.append_message(&ServerMessage::error(report)).await;
     }
     let _ = exit.send(true);
 }
