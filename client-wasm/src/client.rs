@@ -130,7 +130,7 @@ impl Client {
         match &inner.socket {
             Some(socket) if inner.phase == Phase::Open && socket.is_open() => {
                 let text = serde_json::to_string(message).expect("a client message serializes");
-                socket.send(&text).map_err(ClientError::Message)
+                socket.send(&text.into()).map_err(ClientError::Message)
             }
             _ => Err(ClientError::NotConnected),
         }

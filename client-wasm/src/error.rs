@@ -19,6 +19,8 @@ pub enum ClientError {
     Refused(String),
     #[error("WebSocket is not connected")]
     NotConnected,
+    #[error("Invalid message: {0}")]
+    InvalidMessage(String),
     #[error("{0}")]
     Message(String),
     #[error("start() was already called")]

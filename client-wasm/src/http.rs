@@ -1,6 +1,6 @@
 //! `POST /config` through the runtime's own `fetch` (browsers, Node 18+).
 
-use js_sys::{Object, Promise, Reflect};
+use js_sys::{JSON, Object, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue, prelude::wasm_bindgen};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::Response;
@@ -42,9 +42,11 @@ pub(crate) async fn post_config(url: &str, config: &str) -> Result<(), ClientErr
         Err(_) => String::new(),
     };
     // The server answers {"error": "..."}; anything else is shown as it came.
-    let reason = serde_json::from_str::<serde_json::Value>(&body)
+    let reason = JSON::parse(&body)
         .ok()
-        .and_then(|v| v["error"].as_str().map(str::to_owned))
+        .filter(JsValue::is_object)
+        .and_then(|v| Reflect::get(&v, &"error".into()).ok())
+        .and_then(|e| e.as_string())
         .unwrap_or_else(|| format!("HTTP {}: {body}", response.status()));
     Err(ClientError::Config(reason))
 }

@@ -17,6 +17,7 @@ use wasm_bindgen::{JsCast, JsValue, prelude::wasm_bindgen};
 
 use client::Client;
 pub use error::ClientError;
+pub use options::ClaudeAgentClientOptions;
 use options::ClientOptions;
 
 /// A connection to a claude-agent-server.
@@ -31,16 +32,14 @@ impl ClaudeAgentClient {
     /// `connectionUrl` (required), `anthropicApiKey`, `debug`, `onError`, and any agent config
     /// (`systemPrompt`, `model`, `allowedTools`, ...), which `start()` posts to the server.
     #[wasm_bindgen(constructor)]
-    pub fn new(options: &JsValue) -> Result<ClaudeAgentClient, ClientError> {
-        let text = JSON::stringify(options)
-            .ok()
-            .and_then(|t| t.as_string())
-            .unwrap_or_default();
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "ClaudeAgentClientOptions")] options: &JsValue,
+    ) -> Result<ClaudeAgentClient, ClientError> {
         let on_error = Reflect::get(options, &"onError".into())
             .ok()
             .and_then(|f| f.dyn_into::<Function>().ok());
         Ok(Self {
-            client: Client::new(ClientOptions::from_json(&text)?, on_error),
+            client: Client::new(ClientOptions::from_js(options)?, on_error),
         })
     }
 
@@ -52,11 +51,14 @@ impl ClaudeAgentClient {
     }
 
     /// Sends a `user_message` or `interrupt`; throws if it is malformed or not connected.
-    pub fn send(&self, message: &JsValue) -> Result<(), ClientError> {
+    pub fn send(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ClientMessage")] message: &JsValue,
+    ) -> Result<(), ClientError> {
         let text = JSON::stringify(message)
             .ok()
-            .and_then(|t| t.as_string())
-            .unwrap_or_default();
+            .and_then(|text| text.as_string())
+            .ok_or_else(|| ClientError::InvalidMessage("not a JSON object".to_owned()))?;
         let message =
             ClientMessage::from_json(&text).map_err(|e| ClientError::Message(e.to_string()))?;
         self.client.send(&message)
@@ -79,14 +81,15 @@ impl ClaudeAgentClient {
     #[wasm_bindgen(js_name = onMessage, unchecked_return_type = "() => void")]
     pub fn on_message(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "(message: any) => void")] handler: Function,
+        #[wasm_bindgen(unchecked_param_type = "(message: ServerMessage) => void")]
+        handler: Function,
     ) -> Function {
         self.client.on_message(handler)
     }
 
     /// The frames from the server from now on, for `for await`; the loop ends when the
     /// connection closes.
-    #[wasm_bindgen(unchecked_return_type = "AsyncIterableIterator<any>")]
+    #[wasm_bindgen(unchecked_return_type = "AsyncIterableIterator<ServerMessage>")]
     pub fn messages(&self) -> js_sys::Object {
         self.client.messages()
     }

@@ -1,9 +1,36 @@
-//! `new ClaudeAgentClient(options)`: the original's options, read and checked.
+//! `new ClaudeAgentClient(options)`: the original's options, read from the JS object.
 
 use claude_agent_protocol::QueryConfig;
-use serde_json::{Map, Value};
+use js_sys::{JSON, Object, Reflect};
+use tsify::Tsify;
+use wasm_bindgen::JsValue;
 
 use crate::{endpoints::Endpoints, error::ClientError};
+
+/// The options of `new ClaudeAgentClient(options)`: the original client's, and every agent
+/// option of [`QueryConfig`], which `start()` posts to the server's `/config`.
+// Declares the TypeScript type; the object itself is read field by field (`ClientOptions`).
+#[derive(Debug, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct ClaudeAgentClientOptions {
+    /// The server: `http(s)://host:port`, or its `ws(s)://host:port/ws`.
+    pub connection_url: String,
+    /// Logs each step and every frame to the console.
+    #[serde(default)]
+    pub debug: Option<bool>,
+    /// Told of exceptions thrown by `onMessage` handlers; `console.error` when absent.
+    #[tsify(optional, type = "(error: unknown) => void")]
+    pub on_error: Option<()>,
+    /// The original's E2B options, accepted and ignored: this client creates no sandbox.
+    #[serde(default)]
+    pub e2b_api_key: Option<String>,
+    #[serde(default)]
+    pub template: Option<String>,
+    #[serde(default)]
+    pub timeout_ms: Option<f64>,
+    #[serde(flatten)]
+    pub config: QueryConfig,
+}
 
 /// The client's options.
 #[derive(Debug, Clone, PartialEq)]
@@ -15,75 +42,51 @@ pub(crate) struct ClientOptions {
 }
 
 impl ClientOptions {
-    /// From the options object as JSON (functions in it are not options). Options that are no
-    /// agent config and no client option, such as the original's E2B ones (`e2bApiKey`,
-    /// `template`, `timeoutMs`), are not posted: this client creates no sandbox.
-    pub(crate) fn from_json(text: &str) -> Result<Self, ClientError> {
-        let options = match serde_json::from_str(text) {
-            Ok(Value::Object(map)) => map,
-            Ok(Value::Null) | Err(_) => return Err(ClientError::NoUrl),
-            Ok(_) => return Err(ClientError::Options("options must be an object".to_owned())),
+    /// From the options object. Only the agent config fields are posted, unchecked: the server
+    /// checks them and refuses a bad one with a reason that `start()` passes on.
+    pub(crate) fn from_js(options: &JsValue) -> Result<Self, ClientError> {
+        if options.is_undefined() || options.is_null() {
+            return Err(ClientError::NoUrl);
+        }
+        if !options.is_object() {
+            return Err(ClientError::Options("options must be an object".to_owned()));
+        }
+        // `null` and `undefined` both mean absent, as JSON.stringify would have it.
+        let get = |key: &str| {
+            Reflect::get(options, &key.into())
+                .ok()
+                .filter(|value| !value.is_undefined() && !value.is_null())
         };
-        let url = match options.get("connectionUrl") {
-            Some(Value::String(url)) => url,
-            None | Some(Value::Null) => return Err(ClientError::NoUrl),
-            Some(_) => {
-                return Err(ClientError::Options(
-                    "connectionUrl must be a string".to_owned(),
-                ));
+        let url = get("connectionUrl").ok_or(ClientError::NoUrl)?;
+        let url = url
+            .as_string()
+            .ok_or_else(|| ClientError::Options("connectionUrl must be a string".to_owned()))?;
+        let debug = match get("debug") {
+            None => false,
+            Some(debug) => debug
+                .as_bool()
+                .ok_or_else(|| ClientError::Options("debug must be a boolean".to_owned()))?,
+        };
+        let config = Object::new();
+        let mut posted = false;
+        for field in QueryConfig::FIELDS {
+            if let Some(value) = get(field) {
+                let _ = Reflect::set(&config, &field.into(), &value);
+                posted = true;
             }
+        }
+        let config = match posted {
+            false => None,
+            true => Some(
+                JSON::stringify(&config)
+                    .map_err(|e| ClientError::Options(crate::describe(&e)))?
+                    .into(),
+            ),
         };
-        let debug = match options.get("debug") {
-            None | Some(Value::Null) => false,
-            Some(Value::Bool(debug)) => *debug,
-            Some(_) => return Err(ClientError::Options("debug must be a boolean".to_owned())),
-        };
-        let config: Map<String, Value> = options
-            .iter()
-            .filter(|(key, value)| QueryConfig::FIELDS.contains(&key.as_str()) && !value.is_null())
-            .map(|(key, value)| (key.clone(), value.clone()))
-            .collect();
-        // Not checked here: the server checks it and refuses a bad one with a reason that
-        // start() passes on (checking twice would add a third to the size of the wasm).
-        let config = (!config.is_empty()).then(|| Value::Object(config).to_string());
         Ok(Self {
-            endpoints: Endpoints::from_url(url)?,
+            endpoints: Endpoints::from_url(&url)?,
             debug,
             config,
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn config_options_are_posted_and_the_rest_are_not() {
-        let options = ClientOptions::from_json(
-            r#"{"connectionUrl":"http://h:1","debug":true,"model":"m","anthropicApiKey":"k",
-                "allowedTools":["Read"],"e2bApiKey":"secret","template":"t","agents":null}"#,
-        )
-        .unwrap();
-        assert!(options.debug);
-        assert_eq!(options.endpoints.socket, "ws://h:1/ws");
-        assert_eq!(
-            options.config.as_deref(),
-            Some(r#"{"model":"m","anthropicApiKey":"k","allowedTools":["Read"]}"#)
-        );
-    }
-
-    #[test]
-    fn without_config_options_nothing_is_posted() {
-        let options = ClientOptions::from_json(r#"{"connectionUrl":"ws://h:1/ws"}"#).unwrap();
-        assert_eq!((options.config, options.debug), (None, false));
-    }
-
-    #[test]
-    fn bad_options_fail_clearly() {
-        let error = |json: &str| ClientOptions::from_json(json).unwrap_err().to_string();
-        assert!(error("{}").starts_with("connectionUrl is required"));
-        assert!(error("null").starts_with("connectionUrl is required"));
-        assert!(error(r#"{"connectionUrl":5}"#).contains("connectionUrl must be a string"));
     }
 }

@@ -3,7 +3,10 @@
 //! exactly that in Node, and crashes it).
 
 use js_sys::JsString;
-use wasm_bindgen::{JsCast, prelude::Closure};
+use wasm_bindgen::{
+    JsCast, JsValue,
+    prelude::{Closure, wasm_bindgen},
+};
 use web_sys::{CloseEvent, Event, MessageEvent, WebSocket};
 
 /// What the socket reports.
@@ -74,8 +77,11 @@ impl Socket {
         self.ws.ready_state() == WebSocket::OPEN
     }
 
-    pub(crate) fn send(&self, text: &str) -> Result<(), String> {
-        self.ws.send_with_str(text).map_err(|e| crate::describe(&e))
+    pub(crate) fn send(&self, text: &JsString) -> Result<(), String> {
+        self.ws
+            .unchecked_ref::<TextSender>()
+            .send(text)
+            .map_err(|e| crate::describe(&e))
     }
 
     /// Starts a clean close; the `Closed` event follows.
@@ -92,4 +98,13 @@ impl Drop for Socket {
         self.ws.set_onclose(None);
         let _ = self.ws.close();
     }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// A `WebSocket`, for a `send` that takes a JS string as it is (web_sys's takes a `&str`,
+    /// copied out of wasm memory).
+    type TextSender;
+    #[wasm_bindgen(method, js_name = send, catch)]
+    fn send(this: &TextSender, text: &JsString) -> Result<(), JsValue>;
 }

@@ -9,9 +9,9 @@ const TEST_SERVER =
   process.env.TEST_SERVER ?? new URL("../../target/debug/test-server", import.meta.url).pathname;
 const PATIENCE_MS = 60_000;
 
-/** Starts a server; `close()` stops it (it also stops if this process dies). */
-export async function startServer(t) {
-  const child = spawn(TEST_SERVER, [], { stdio: ["pipe", "pipe", "inherit"] });
+/** Starts a server with the server's `args`, stopped after the test (or if this process dies). */
+export async function startServer(t, args = []) {
+  const child = spawn(TEST_SERVER, args, { stdio: ["pipe", "pipe", "inherit"] });
   const lines = createInterface({ input: child.stdout });
   const url = await new Promise((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`${TEST_SERVER} exited with ${code}`)));

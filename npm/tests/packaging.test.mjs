@@ -1,13 +1,15 @@
 // The package as users get it: `npm pack`, installed in a fresh project, the README's Node
-// example type-checked and run against a real server, and a page bundled with Vite.
+// example type-checked and run against a real server, and a page bundled with Vite, which
+// completes a turn in headless Chromium.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { promisify } from "node:util";
 
+import { openPage, serveStatic } from "./browser.mjs";
 import { startServer } from "./harness.mjs";
 
 const run = promisify(execFile);
@@ -22,10 +24,12 @@ async function readmeExample(heading) {
   return section.match(/```js\n([\s\S]*?)```/)[1];
 }
 
-test("the packed package installs, type-checks, runs, and bundles for the browser", async (t) => {
-  const url = await startServer(t);
+test("the packed package installs, type-checks, runs, and bundles into a page that works", async (t) => {
   const project = await mkdtemp(join(tmpdir(), "claude-agent-client-"));
   t.after(() => rm(project, { recursive: true, force: true }));
+  // The bundled page is served from its own origin, which the server lets configure it.
+  const origin = await serveStatic(t, join(project, "dist"));
+  const url = await startServer(t, ["--cors-origin", origin]);
 
   const { stdout: tarball } = await run("npm", ["pack", "--silent", "--pack-destination", project], {
     cwd: PACKAGE,
@@ -42,9 +46,10 @@ test("the packed package installs, type-checks, runs, and bundles for the browse
     join(project, "tsconfig.json"),
     JSON.stringify({
       compilerOptions: { module: "nodenext", target: "es2022", strict: true, types: ["node"], outDir: "out" },
-      files: ["example.ts"],
+      files: ["example.ts", "typecheck.ts"],
     }),
   );
+  await copyFile(new URL("typecheck.ts", import.meta.url), join(project, "typecheck.ts"));
   await run("npx", ["tsc", "--noEmit"], { cwd: project });
   await run("npx", ["tsc"], { cwd: project });
   const { stdout } = await run(process.execPath, ["out/example.js"], { cwd: project, timeout: 60_000 });
@@ -53,15 +58,21 @@ test("the packed package installs, type-checks, runs, and bundles for the browse
   // Browser: a page importing the package, bundled by Vite with the wasm beside it.
   await writeFile(
     join(project, "index.html"),
-    '<!doctype html><script type="module" src="./main.js"></script>',
+    '<!doctype html><link rel="icon" href="data:,"><script type="module" src="./main.js"></script>',
   );
+  await copyFile(new URL("pages/turn.js", import.meta.url), join(project, "turn.js"));
   await writeFile(
     join(project, "main.js"),
     'import { ClaudeAgentClient } from "@claude-agent/client";\n' +
-      "window.client = new ClaudeAgentClient({ connectionUrl: location.origin });\n",
+      'import { reportTurn } from "./turn.js";\n' +
+      'reportTurn(ClaudeAgentClient, "Hello from a bundle");\n',
   );
   await run("npx", ["vite", "build", "--logLevel", "warn"], { cwd: project });
   const assets = await readdir(join(project, "dist", "assets"));
   assert.ok(assets.some((file) => file.endsWith(".wasm")), assets.join());
   assert.ok(assets.some((file) => file.endsWith(".js")), assets.join());
+
+  const { reported, problems } = await openPage(t, `${origin}/?server=${url}`);
+  assert.deepEqual(await reported(), { reply: "You said: Hello from a bundle", subtype: "success" });
+  assert.deepEqual(problems, []);
 });

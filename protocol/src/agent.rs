@@ -138,9 +138,16 @@ pub enum LineKind<'a> {
 }
 
 /// The fields of a relayed message the server looks at.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct MessageHead<'a> {
     #[serde(borrow, rename = "type")]
+    #[cfg_attr(
+        feature = "typescript",
+        tsify(
+            type = r#""system" | "assistant" | "user" | "result" | "stream_event" | (string & {})"#
+        )
+    )]
     pub kind: MessageKind<'a>,
     #[serde(borrow, default)]
     pub subtype: Option<Cow<'a, str>>,

@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use thiserror::Error;
 
 /// Agent options. Absent fields take the server's defaults.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct QueryConfig {
@@ -94,7 +95,7 @@ impl QueryConfig {
             serde_json::from_str(text).map_err(|e| ConfigError::Json(e.to_string()))?;
         let Value::Object(map) = value else {
             return Err(ConfigError::NotAnObject(crate::user_message::json_kind(
-                &value,
+                text,
             )));
         };
         let (known, ignored): (Map<String, Value>, Map<String, Value>) = map
@@ -125,6 +126,7 @@ impl QueryConfig {
 }
 
 /// A subagent definition.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AgentDefinition {
@@ -140,6 +142,7 @@ pub struct AgentDefinition {
 }
 
 /// A custom system prompt, or the Claude Code preset with optional appended text.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum SystemPrompt {
@@ -148,6 +151,7 @@ pub enum SystemPrompt {
 }
 
 /// `{"type":"preset","preset":"claude_code","append"?:string}`.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PresetPrompt {
@@ -158,12 +162,14 @@ pub struct PresetPrompt {
     pub append: Option<String>,
 }
 
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PresetTag {
     Preset,
 }
 
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PresetName {
@@ -171,6 +177,7 @@ pub enum PresetName {
 }
 
 /// A remote MCP server (the original's `McpHttpServerConfig | McpSSEServerConfig`).
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct McpServerConfig {
     #[serde(rename = "type")]
@@ -180,6 +187,7 @@ pub struct McpServerConfig {
     pub headers: Option<BTreeMap<String, String>>,
 }
 
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum McpTransport {
@@ -188,6 +196,7 @@ pub enum McpTransport {
 }
 
 /// The CLI's permission modes.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum PermissionMode {
@@ -214,6 +223,7 @@ impl PermissionMode {
 }
 
 /// Settings files the CLI may load.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SettingSource {
@@ -234,6 +244,7 @@ impl SettingSource {
 }
 
 /// A secret string: `Debug` and `Display` never show it.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Secret(String);

@@ -1,11 +1,17 @@
 //! `SDKUserMessage`: a user turn, as a client sends it in `user_message.data` and as the server
 //! writes it, re-serialized, to the CLI's stdin.
 
-use serde::{Deserialize, Deserializer, Serialize, de::Error as _};
-use serde_json::{Map, Value};
+use std::{borrow::Cow, fmt};
+
+use serde::{
+    Deserialize, Deserializer, Serialize,
+    de::{self, Error as _, SeqAccess, Visitor},
+};
+use serde_json::value::RawValue;
 
 /// One user message. Only these fields reach the CLI; anything else a client adds is dropped, so
 /// that no unvalidated JSON is ever written to the agent.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SdkUserMessage {
     /// Always `"user"`.
@@ -50,6 +56,7 @@ impl SdkUserMessage {
 }
 
 /// The `type` of a user message: only `"user"` is valid.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum UserTag {
     #[serde(rename = "user")]
@@ -57,6 +64,7 @@ pub enum UserTag {
 }
 
 /// The Messages API user message inside an [`SdkUserMessage`].
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserContentMessage {
     pub role: UserRole,
@@ -64,6 +72,7 @@ pub struct UserContentMessage {
 }
 
 /// The `role` of a user message: only `"user"` is valid.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum UserRole {
@@ -71,6 +80,7 @@ pub enum UserRole {
 }
 
 /// Queue priority of a message sent while a turn runs.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Priority {
@@ -80,6 +90,7 @@ pub enum Priority {
 }
 
 /// A user message's content: a string, or Messages API content blocks.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum UserContent {
@@ -90,67 +101,100 @@ pub enum UserContent {
 impl<'de> Deserialize<'de> for UserContent {
     // Hand-written so a wrong shape gets a message that says what is expected.
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        match Value::deserialize(deserializer)? {
-            Value::String(text) => Ok(Self::Text(text)),
-            Value::Array(items) => items
-                .into_iter()
-                .enumerate()
-                .map(|(i, item)| ContentBlock::try_from(item).map_err(|e| format!("[{i}]: {e}")))
-                .collect::<Result<_, _>>()
-                .map(Self::Blocks)
-                .map_err(D::Error::custom),
-            other => Err(D::Error::custom(format!(
-                "expected a string or an array of content blocks, found {}",
-                json_kind(&other)
-            ))),
+        struct ContentVisitor;
+        impl<'de> Visitor<'de> for ContentVisitor {
+            type Value = UserContent;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string or an array of content blocks")
+            }
+
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<UserContent, E> {
+                Ok(UserContent::Text(text.to_owned()))
+            }
+
+            fn visit_string<E: de::Error>(self, text: String) -> Result<UserContent, E> {
+                Ok(UserContent::Text(text))
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<UserContent, A::Error> {
+                let mut blocks = Vec::new();
+                while let Some(block) = seq.next_element()? {
+                    blocks.push(block);
+                }
+                Ok(UserContent::Blocks(blocks))
+            }
         }
+        deserializer.deserialize_any(ContentVisitor)
     }
 }
 
 /// One Messages API content block (`text`, `image`, `tool_result`, ...): an object with a string
-/// `type`. Its other fields are the API's business and pass through as they are.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// `type`. Its other fields are the API's business and pass through as they came.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
+#[derive(Debug, Clone, Serialize)]
 #[serde(transparent)]
-pub struct ContentBlock(Map<String, Value>);
+#[cfg_attr(
+    feature = "typescript",
+    tsify(type = "{ type: string; [field: string]: unknown }")
+)]
+pub struct ContentBlock(Box<RawValue>);
 
 impl ContentBlock {
-    /// The block's `type`.
-    pub fn kind(&self) -> &str {
-        self.0
-            .get("type")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-    }
-
-    /// The block's fields.
-    pub fn fields(&self) -> &Map<String, Value> {
-        &self.0
+    /// The block's JSON text, on one line.
+    pub fn json(&self) -> &str {
+        self.0.get()
     }
 }
 
-impl TryFrom<Value> for ContentBlock {
-    type Error = String;
+impl PartialEq for ContentBlock {
+    fn eq(&self, other: &Self) -> bool {
+        self.json() == other.json()
+    }
+}
 
-    fn try_from(value: Value) -> Result<Self, String> {
-        match value {
-            Value::Object(map) if map.get("type").is_some_and(Value::is_string) => Ok(Self(map)),
-            Value::Object(_) => Err("a content block needs a string `type`".to_owned()),
-            other => Err(format!(
-                "expected a content block object, found {}",
-                json_kind(&other)
-            )),
+impl<'de> Deserialize<'de> for ContentBlock {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        /// What a block must have; its other fields are not looked at.
+        #[derive(Deserialize)]
+        struct Head<'a> {
+            #[serde(rename = "type", borrow)]
+            _kind: Option<Cow<'a, str>>,
         }
+        let raw = Box::<RawValue>::deserialize(deserializer)?;
+        let json = raw.get();
+        let is_object = json_kind(json) == "an object";
+        match serde_json::from_str::<Head<'_>>(json) {
+            Ok(Head { _kind: Some(_) }) if is_object => {}
+            _ if is_object => {
+                return Err(D::Error::custom("a content block needs a string `type`"));
+            }
+            _ => {
+                return Err(D::Error::custom(format!(
+                    "expected a content block object, found {}",
+                    json_kind(json)
+                )));
+            }
+        }
+        // JSON has line breaks only as whitespace, and the CLI reads one message per line.
+        if json.contains(['\n', '\r']) {
+            let line = json.replace(['\n', '\r'], " ");
+            return RawValue::from_string(line)
+                .map(Self)
+                .map_err(D::Error::custom);
+        }
+        Ok(Self(raw))
     }
 }
 
-/// "a string", "an array", ... for error messages.
-pub(crate) fn json_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
+/// "a string", "an array", ... of valid JSON text, for error messages.
+pub(crate) fn json_kind(json: &str) -> &'static str {
+    match json.trim_start().as_bytes().first() {
+        Some(b'{') => "an object",
+        Some(b'[') => "an array",
+        Some(b'"') => "a string",
+        Some(b't' | b'f') => "a boolean",
+        Some(b'n') => "null",
+        _ => "a number",
     }
 }

@@ -2,12 +2,18 @@
 //! `claude-agent-server` sends and accepts them (fields it lacked are additive).
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, value::RawValue};
+use std::borrow::Cow;
+
+use serde_json::value::RawValue;
 use thiserror::Error;
 
-use crate::{agent::AgentLine, user_message::SdkUserMessage};
+use crate::{
+    agent::AgentLine,
+    user_message::{SdkUserMessage, json_kind},
+};
 
 /// Client to server.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientMessage {
@@ -33,50 +39,66 @@ pub enum ClientMessageError {
 impl ClientMessage {
     /// Parses one client frame, naming what is wrong when it is not a valid message.
     pub fn from_json(text: &str) -> Result<Self, ClientMessageError> {
-        let value: Value =
-            serde_json::from_str(text).map_err(|e| ClientMessageError::Json(e.to_string()))?;
-        let kind = match value.get("type") {
-            Some(Value::String(kind)) => kind.clone(),
-            _ if !value.is_object() => {
-                return Err(ClientMessageError::NotAMessage(
-                    crate::user_message::json_kind(&value),
-                ));
-            }
-            Some(other) => {
-                return Err(ClientMessageError::NotAMessage(
-                    crate::user_message::json_kind(other),
-                ));
-            }
+        /// The frame's fields, each still as its JSON text.
+        #[derive(Deserialize)]
+        struct Frame<'a> {
+            #[serde(rename = "type", borrow)]
+            kind: Option<&'a RawValue>,
+            #[serde(borrow)]
+            data: Option<&'a RawValue>,
+        }
+        let json = |e: serde_json::Error| ClientMessageError::Json(e.to_string());
+        let raw: &RawValue = serde_json::from_str(text).map_err(json)?;
+        let not_a_message = || ClientMessageError::NotAMessage(json_kind(raw.get()));
+        if json_kind(raw.get()) != "an object" {
+            return Err(not_a_message());
+        }
+        let frame: Frame<'_> = serde_json::from_str(raw.get()).map_err(|_| not_a_message())?;
+        let kind: Cow<'_, str> = match frame.kind {
             None => {
                 return Err(ClientMessageError::NotAMessage(
                     "an object without \"type\"",
                 ));
             }
+            Some(kind) => serde_json::from_str(kind.get())
+                .map_err(|_| ClientMessageError::NotAMessage(json_kind(kind.get())))?,
         };
-        match kind.as_str() {
+        match kind.as_ref() {
             "interrupt" => Ok(Self::Interrupt),
             "user_message" => {
                 let invalid = |detail: String| ClientMessageError::Invalid {
-                    kind: kind.clone(),
+                    kind: kind.to_string(),
                     detail,
                 };
-                let data = value
-                    .get("data")
+                let data = frame
+                    .data
                     .ok_or_else(|| invalid("missing field `data`".to_owned()))?;
                 // Read `data` on its own: through the tagged enum serde would lose the path.
-                serde_path_to_error::deserialize(data)
+                let mut data = serde_json::Deserializer::from_str(data.get());
+                serde_path_to_error::deserialize(&mut data)
                     .map(|data| Self::UserMessage { data })
-                    .map_err(|e| match e.path().to_string().as_str() {
-                        "." => invalid(format!("data: {}", e.inner())),
-                        path => invalid(format!("data.{path}: {}", e.inner())),
+                    .map_err(|e| {
+                        // The position is within `data`, not the frame: leave it out.
+                        let error = e.inner().to_string();
+                        let position = format!(
+                            " at line {} column {}",
+                            e.inner().line(),
+                            e.inner().column()
+                        );
+                        let error = error.strip_suffix(&position).unwrap_or(&error);
+                        match e.path().to_string().as_str() {
+                            "." => invalid(format!("data: {error}")),
+                            path => invalid(format!("data.{path}: {error}")),
+                        }
                     })
             }
-            _ => Err(ClientMessageError::UnknownType(kind)),
+            _ => Err(ClientMessageError::UnknownType(kind.into_owned())),
         }
     }
 }
 
 /// Server to client.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", try_from = "ServerFrame")]
 pub enum ServerMessage {
@@ -88,7 +110,14 @@ pub enum ServerMessage {
         session_id: Option<String>,
     },
     /// One line the agent printed, byte for byte.
-    SdkMessage { data: Box<RawValue> },
+    SdkMessage {
+        // The fields the server reads, and the rest as the agent wrote it.
+        #[cfg_attr(
+            feature = "typescript",
+            tsify(type = "MessageHead & { [field: string]: any }")
+        )]
+        data: Box<RawValue>,
+    },
     /// Something failed: a rejected frame, a refused connection, the agent's death.
     Error { error: String },
     /// Diagnostics: the agent's stderr, the agent starting.

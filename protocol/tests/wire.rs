@@ -39,6 +39,17 @@ fn content_blocks_pass_through() {
 }
 
 #[test]
+fn a_content_block_reaches_the_agent_on_one_line() {
+    let json = "{\"type\":\"user_message\",\"data\":{\"type\":\"user\",\"message\":{\"role\":\"user\",\"content\":[{\r\n \"type\": \"text\",\n \"text\": \"a\\nb\"\n}]}}}";
+    let message = serde_json::to_string(&ClientMessage::from_json(json).unwrap()).unwrap();
+    assert!(!message.contains(['\n', '\r']), "{message}");
+    assert!(
+        message.contains(r#"[{   "type": "text",  "text": "a\nb" }]"#),
+        "{message}"
+    );
+}
+
+#[test]
 fn bad_client_frames_name_the_problem() {
     let error = |json: &str| ClientMessage::from_json(json).unwrap_err().to_string();
     assert!(error("{not json").starts_with("Invalid message format: key must be a string"));
@@ -81,13 +92,27 @@ fn bad_client_frames_name_the_problem() {
         error(
             r#"{"type":"user_message","data":{"type":"user","message":{"role":"user","content":7}}}"#
         ),
-        "Invalid user_message message: data.message.content: expected a string or an array of content blocks, found a number"
+        "Invalid user_message message: data.message.content: invalid type: integer `7`, expected a string or an array of content blocks"
     );
     assert_eq!(
         error(
             r#"{"type":"user_message","data":{"type":"user","message":{"role":"user","content":[{"text":"x"}]}}}"#
         ),
-        "Invalid user_message message: data.message.content: [0]: a content block needs a string `type`"
+        "Invalid user_message message: data.message.content[0]: a content block needs a string `type`"
+    );
+    assert_eq!(
+        error(
+            r#"{"type":"user_message","data":{"type":"user","message":{"role":"user","content":["x",["text"]]}}}"#
+        ),
+        "Invalid user_message message: data.message.content[0]: expected a content block object, found a string"
+    );
+    assert_eq!(
+        error(r#"["user_message",{}]"#),
+        r#"Invalid message format: expected a JSON object with a string "type", found an array"#
+    );
+    assert_eq!(
+        error(r#"{"type":7}"#),
+        r#"Invalid message format: expected a JSON object with a string "type", found a number"#
     );
 }
 
