@@ -26,6 +26,13 @@ pub struct Args {
     /// Origins whose pages may call /config (CORS), comma-separated; `*` for any.
     #[arg(long, env = "CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origin: Vec<String>,
+    /// The demo page's folder, served at `/`. Default: this repository's `www/`.
+    #[arg(long, env = "WWW_DIR")]
+    pub www: Option<PathBuf>,
+    /// The built npm package `@claude-agent/client` (`npm run build --prefix npm`), whose
+    /// `web.js` and `pkg/` the page loads from `/client/`. Default: this repository's `npm/`.
+    #[arg(long, env = "CLIENT_DIR")]
+    pub client: Option<PathBuf>,
     /// Bound, in bytes, of the agent output a session keeps while no client is connected, for
     /// the next one; past it the oldest is dropped and the next client told. A connected client
     /// may fall 1 MiB behind before the agent waits for it.

@@ -1,4 +1,5 @@
-//! Routes: `GET`/`POST /config`, `GET /ws`, and 404 for everything else, as the original.
+//! Routes: `GET`/`POST /config` and `GET /ws`, as the original; the demo page at `/` (`www`);
+//! 404 for everything else.
 
 use std::sync::Arc;
 
@@ -14,7 +15,7 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use crate::{config_store::ConfigStore, session::Session, ws};
+use crate::{config_store::ConfigStore, session::Session, ws, www::WwwDirs};
 
 /// What the handlers share.
 #[derive(Debug, Clone)]
@@ -27,7 +28,7 @@ pub(crate) struct AppState {
 }
 
 /// The router. `cors_origins` may call `/config` from their pages; `*` allows any.
-pub(crate) fn router(state: AppState, cors_origins: &[String]) -> Router {
+pub(crate) fn router(state: AppState, cors_origins: &[String], www: &WwwDirs) -> Router {
     let mut config = Router::new().route("/config", get(get_config).post(post_config));
     if !cors_origins.is_empty() {
         let origins = if cors_origins.iter().any(|origin| origin == "*") {
@@ -48,7 +49,7 @@ pub(crate) fn router(state: AppState, cors_origins: &[String]) -> Router {
     }
     config
         .route("/ws", get(ws::upgrade))
-        .fallback(not_found)
+        .merge(www.routes())
         .with_state(state)
 }
 

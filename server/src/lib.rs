@@ -10,6 +10,7 @@ mod http;
 mod server;
 mod session;
 mod ws;
+mod www;
 
 pub use agent::LocateError;
 pub use args::Args;

@@ -14,6 +14,7 @@ use crate::{
     config_store::ConfigStore,
     http::{AppState, router},
     session::{AgentSettings, Session},
+    www::WwwDirs,
 };
 
 #[derive(Debug, Error)]
@@ -65,8 +66,12 @@ pub async fn run(args: Args) -> Result<(), ServerError> {
         .map_err(|source| ServerError::Bind { addr, source })?;
     // Scripts and tests read this line for the address, so it goes to stdout as it is.
     println!("listening on http://{local}");
+    let www = WwwDirs::new(args.www.as_deref(), args.client.as_deref());
+    if www.www.join("index.html").is_file() {
+        println!("demo page: http://{local}/");
+    }
 
-    let app = router(state, &args.cors_origin);
+    let app = router(state, &args.cors_origin, &www);
     // Frames go out as soon as they are written, not after the client's delayed ACK.
     let listener = listener.tap_io(|tcp| {
         if let Err(error) = tcp.set_nodelay(true) {

@@ -110,14 +110,67 @@ async fn a_bad_config_is_refused_and_the_old_one_kept() {
     );
 }
 
+/// A `--www` folder and a `--client` package, each with one file.
+fn www_dirs() -> (tempfile::TempDir, Vec<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let (www, client) = (dir.path().join("www"), dir.path().join("client"));
+    std::fs::create_dir_all(client.join("pkg")).unwrap();
+    std::fs::create_dir_all(&www).unwrap();
+    std::fs::write(www.join("index.html"), "<!doctype html><title>demo</title>").unwrap();
+    std::fs::write(client.join("web.js"), "export {};").unwrap();
+    std::fs::write(client.join("package.json"), "{}").unwrap();
+    std::fs::write(client.join("pkg/client_bg.wasm"), b"\0asm").unwrap();
+    let args = [
+        "--www",
+        www.to_str().unwrap(),
+        "--client",
+        client.to_str().unwrap(),
+    ];
+    (dir, args.map(str::to_owned).to_vec())
+}
+
+#[tokio::test]
+async fn the_demo_page_and_its_client_are_served() {
+    let (_dir, args) = www_dirs();
+    let server = server(&args.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    for (path, kind, body) in [
+        ("/", "text/html", "<!doctype html><title>demo</title>"),
+        ("/client/web.js", "text/javascript", "export {};"),
+        ("/client/pkg/client_bg.wasm", "application/wasm", "\0asm"),
+    ] {
+        let response = reqwest::get(server.url(path)).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let content_type = &response.headers()[header::CONTENT_TYPE];
+        assert!(
+            content_type.to_str().unwrap().starts_with(kind),
+            "{path}: {content_type:?}"
+        );
+        assert_eq!(response.text().await.unwrap(), body, "{path}");
+    }
+}
+
 #[tokio::test]
 async fn other_paths_are_404_as_in_the_original() {
-    let server = server(&[]).await;
-    for path in ["/", "/config/", "/nope", "/ws"] {
+    let (_dir, args) = www_dirs();
+    let server = server(&args.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    // The client package's folder is not served, only its browser entry and `pkg/`.
+    for path in [
+        "/config/",
+        "/nope",
+        "/ws",
+        "/client/package.json",
+        "/client/pkg/nope",
+    ] {
         let response = reqwest::get(server.url(path)).await.unwrap();
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
         assert_eq!(response.text().await.unwrap(), "Not Found");
     }
+    let post = Client::new()
+        .post(server.url("/nope"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(post.status(), StatusCode::NOT_FOUND);
     let put = Client::new()
         .put(server.url("/config"))
         .send()
