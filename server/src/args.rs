@@ -23,7 +23,8 @@ pub struct Args {
     /// Default: ~/agent-workspace.
     #[arg(long, env = "AGENT_WORKSPACE")]
     pub workspace: Option<PathBuf>,
-    /// Origins whose pages may call /config (CORS), comma-separated; `*` for any.
+    /// Origins whose web pages may use the server (call /config, open /ws) besides its own,
+    /// comma-separated; `*` for any. Browsers from other origins are refused.
     #[arg(long, env = "CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origin: Vec<String>,
     /// The demo page's folder, served at `/`. Default: this repository's `www/`.

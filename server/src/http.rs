@@ -6,16 +6,16 @@ use std::sync::Arc;
 use axum::{
     Json, Router,
     extract::State,
-    http::{HeaderMap, HeaderValue, Method, StatusCode, header},
+    http::{HeaderMap, Method, StatusCode, header},
     response::{IntoResponse, Response},
     routing::get,
 };
 use claude_agent_protocol::QueryConfig;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
-use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::cors::CorsLayer;
 
-use crate::{config_store::ConfigStore, session::Session, ws, www::WwwDirs};
+use crate::{config_store::ConfigStore, origins::Origins, session::Session, ws, www::WwwDirs};
 
 /// What the handlers share.
 #[derive(Debug, Clone)]
@@ -25,24 +25,17 @@ pub(crate) struct AppState {
     pub(crate) session: Arc<Session>,
     /// Cancelled when the server shuts down; connections close on it.
     pub(crate) shutdown: CancellationToken,
+    /// The web pages, besides the server's own, that may use it.
+    pub(crate) origins: Arc<Origins>,
 }
 
-/// The router. `cors_origins` may call `/config` from their pages; `*` allows any.
-pub(crate) fn router(state: AppState, cors_origins: &[String], www: &WwwDirs) -> Router {
+/// The router. Pages of `state.origins` may call `/config` (CORS) and open `/ws`.
+pub(crate) fn router(state: AppState, www: &WwwDirs) -> Router {
     let mut config = Router::new().route("/config", get(get_config).post(post_config));
-    if !cors_origins.is_empty() {
-        let origins = if cors_origins.iter().any(|origin| origin == "*") {
-            AllowOrigin::any()
-        } else {
-            AllowOrigin::list(
-                cors_origins
-                    .iter()
-                    .filter_map(|o| HeaderValue::from_str(o).ok()),
-            )
-        };
+    if state.origins.allows_others() {
         config = config.layer(
             CorsLayer::new()
-                .allow_origin(origins)
+                .allow_origin(state.origins.cors())
                 .allow_methods([Method::GET, Method::POST])
                 .allow_headers([header::CONTENT_TYPE]),
         );

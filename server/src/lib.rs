@@ -7,6 +7,7 @@ mod args;
 mod config_store;
 mod event_log;
 mod http;
+mod origins;
 mod server;
 mod session;
 mod ws;

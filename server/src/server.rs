@@ -13,6 +13,7 @@ use crate::{
     agent::{LocateError, locate},
     config_store::ConfigStore,
     http::{AppState, router},
+    origins::Origins,
     session::{AgentSettings, Session},
     www::WwwDirs,
 };
@@ -55,6 +56,7 @@ pub async fn run(args: Args) -> Result<(), ServerError> {
         config,
         session: session.clone(),
         shutdown: shutdown.clone(),
+        origins: Arc::new(Origins::new(&args.cors_origin)),
     };
 
     let addr = SocketAddr::new(args.host, args.port);
@@ -68,10 +70,11 @@ pub async fn run(args: Args) -> Result<(), ServerError> {
     println!("listening on http://{local}");
     let www = WwwDirs::new(args.www.as_deref(), args.client.as_deref());
     if www.www.join("index.html").is_file() {
-        println!("demo page: http://{local}/");
+        // Not on stdout: whoever reads the `listening on` line may have closed it since.
+        tracing::info!("demo page at http://{local}/");
     }
 
-    let app = router(state, &args.cors_origin, &www);
+    let app = router(state, &www);
     // Frames go out as soon as they are written, not after the client's delayed ACK.
     let listener = listener.tap_io(|tcp| {
         if let Err(error) = tcp.set_nodelay(true) {

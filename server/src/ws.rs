@@ -8,7 +8,8 @@ use axum::{
         State,
         ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade, close_code},
     },
-    response::Response,
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
 };
 use claude_agent_protocol::{ClientMessage, PROTOCOL_VERSION, ServerMessage};
 use futures_util::{SinkExt, StreamExt, stream::SplitSink};
@@ -27,8 +28,18 @@ const BATCH: usize = 1024;
 
 pub(crate) async fn upgrade(
     State(state): State<AppState>,
+    headers: HeaderMap,
     upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Response {
+    if !state.origins.allow(&headers) {
+        let origin = headers.get(header::ORIGIN);
+        tracing::warn!(?origin, "refused a WebSocket from another origin");
+        return (
+            StatusCode::FORBIDDEN,
+            "This origin may not connect: start the server with --cors-origin to allow it",
+        )
+            .into_response();
+    }
     match upgrade {
         Ok(upgrade) => upgrade
             .max_message_size(MAX_FRAME)

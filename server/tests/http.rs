@@ -3,9 +3,11 @@
 
 use std::path::Path;
 
+use claude_agent_protocol::ServerMessage;
 use claude_agent_testkit::{TestServer, built_binary};
 use reqwest::{Client, StatusCode, header};
 use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite;
 
 const SERVER: &str = env!("CARGO_BIN_EXE_claude-agent-server");
 
@@ -266,4 +268,25 @@ async fn the_workspace_is_created_on_start() {
     // The original never created it, and its first message then crashed it.
     let server = server(&[]).await;
     assert!(server.home.path().join("workspace").is_dir());
+}
+
+#[tokio::test]
+async fn browsers_connect_only_from_the_servers_own_or_allowed_origins() {
+    let server = server(&["--cors-origin", "http://app.example"]).await;
+    match server.connect_from("http://evil.example").await {
+        Err(tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        }
+        other => panic!("not refused: {other:?}"),
+    }
+    for origin in [server.url(""), "http://app.example".to_owned()] {
+        let mut client = server.connect_from(&origin).await.unwrap();
+        assert!(
+            matches!(
+                client.next().await,
+                ServerMessage::Connected { .. } | ServerMessage::Error { .. }
+            ),
+            "{origin}"
+        );
+    }
 }

@@ -13,6 +13,8 @@ use tokio::{
     process::{Child, Command},
 };
 
+use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest};
+
 use crate::client::Client;
 
 /// The server's stderr (its log), in its HOME.
@@ -115,6 +117,15 @@ impl TestServer {
             .await
             .unwrap();
         Client { ws }
+    }
+
+    /// Connects as a browser on a page of `origin` would; the server may refuse.
+    pub async fn connect_from(&self, origin: &str) -> Result<Client, tungstenite::Error> {
+        let mut request = format!("ws://{}/ws", self.addr).into_client_request()?;
+        let origin = origin.parse().expect("an origin is a header value");
+        request.headers_mut().insert("origin", origin);
+        let (ws, _) = tokio_tungstenite::connect_async(request).await?;
+        Ok(Client { ws })
     }
 
     /// Connects and reads the `connected` frame.
