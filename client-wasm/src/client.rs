@@ -4,11 +4,8 @@
 use std::{cell::RefCell, rc::Rc};
 
 use claude_agent_protocol::ClientMessage;
-use js_sys::{Function, JsString, Object, Promise, Reflect};
-use wasm_bindgen::{
-    JsValue,
-    prelude::{Closure, wasm_bindgen},
-};
+use js_sys::{Function, Object, Promise, Reflect};
+use wasm_bindgen::{JsValue, prelude::Closure};
 use wasm_bindgen_futures::{JsFuture, future_to_promise, spawn_local};
 
 use crate::{
@@ -181,7 +178,8 @@ impl Client {
                 self.on_closed("the connection failed".to_owned());
             }
             SocketEvent::Error => {} // the close follows
-            SocketEvent::Message(text) => self.on_frame(&text),
+            SocketEvent::Message(frame) => self.on_frame(&frame),
+            SocketEvent::NotJson(error) => self.report(&error),
             SocketEvent::Closed { code, reason } if reason.is_empty() => {
                 self.on_closed(format!("closed with code {code}"));
             }
@@ -191,14 +189,9 @@ impl Client {
         }
     }
 
-    fn on_frame(&self, text: &JsString) {
-        // The engine's own parser on the engine's own string: the frame never enters wasm memory.
-        let frame = match parse_json(text) {
-            Ok(frame) => frame,
-            Err(error) => return self.report(&error),
-        };
+    fn on_frame(&self, frame: &JsValue) {
         let field = |name: &str| {
-            Reflect::get(&frame, &name.into())
+            Reflect::get(frame, &name.into())
                 .ok()
                 .and_then(|v| v.as_string())
         };
@@ -225,7 +218,7 @@ impl Client {
             (settle, inner.options.debug)
         };
         if debug {
-            web_sys::console::log_2(&"Received message:".into(), &frame);
+            web_sys::console::log_2(&"Received message:".into(), frame);
         }
         if let Some((settle, value)) = settle {
             let _ = settle.call1(&JsValue::NULL, &value);
@@ -233,7 +226,7 @@ impl Client {
         // Called without holding the state: a handler may send, subscribe or stop.
         let handlers = self.0.borrow().handlers.snapshot();
         for (_, handler) in handlers.iter() {
-            if let Err(error) = handler.call1(&JsValue::NULL, &frame) {
+            if let Err(error) = handler.call1(&JsValue::NULL, frame) {
                 self.report(&error);
             }
         }
@@ -279,13 +272,6 @@ impl Client {
             ),
         }
     }
-}
-
-#[wasm_bindgen]
-extern "C" {
-    /// `JSON.parse` on a JS string as it is (js_sys's takes a `&str`, copied in and out).
-    #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
-    fn parse_json(text: &JsString) -> Result<JsValue, JsValue>;
 }
 
 fn log(debug: bool, text: &str) {

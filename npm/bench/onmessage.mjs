@@ -5,8 +5,8 @@ import { ClaudeAgentClient } from "@claude-agent/client";
 
 import { startServer } from "../tests/harness.mjs";
 
-const [messages = 100_000, size = 1024] = process.argv.slice(2).map(Number);
-const ROUNDS = 5;
+const [messages = 200_000, size = 1024] = process.argv.slice(2).map(Number);
+const ROUNDS = 9;
 const ask = {
   type: "user_message",
   data: {
