@@ -3,8 +3,7 @@
 
 use std::{cell::RefCell, rc::Rc};
 
-use claude_agent_protocol::ClientMessage;
-use js_sys::{Function, Object, Promise, Reflect};
+use js_sys::{Function, JsString, Object, Promise, Reflect};
 use wasm_bindgen::{JsValue, prelude::Closure};
 use wasm_bindgen_futures::{JsFuture, future_to_promise, spawn_local};
 
@@ -121,13 +120,12 @@ impl Client {
         Ok(())
     }
 
-    /// Sends a message that is already known to be valid.
-    pub(crate) fn send(&self, message: &ClientMessage) -> Result<(), ClientError> {
+    /// Sends a message's JSON text, already known to be valid.
+    pub(crate) fn send(&self, text: &JsString) -> Result<(), ClientError> {
         let inner = self.0.borrow();
         match &inner.socket {
             Some(socket) if inner.phase == Phase::Open && socket.is_open() => {
-                let text = serde_json::to_string(message).expect("a client message serializes");
-                socket.send(&text.into()).map_err(ClientError::Message)
+                socket.send(text).map_err(ClientError::Message)
             }
             _ => Err(ClientError::NotConnected),
         }

@@ -2,6 +2,7 @@
 //! replacement for the original TypeScript client. This file is only the JS-facing surface;
 //! the logic is in the modules.
 
+mod check;
 mod client;
 mod endpoints;
 mod error;
@@ -55,26 +56,23 @@ impl ClaudeAgentClient {
         &self,
         #[wasm_bindgen(unchecked_param_type = "ClientMessage")] message: &JsValue,
     ) -> Result<(), ClientError> {
-        let text = JSON::stringify(message)
-            .ok()
-            .and_then(|text| text.as_string())
-            .ok_or_else(|| ClientError::InvalidMessage("not a JSON object".to_owned()))?;
-        let message =
-            ClientMessage::from_json(&text).map_err(|e| ClientError::Message(e.to_string()))?;
-        self.client.send(&message)
+        check::check_message(message).map_err(|e| ClientError::InvalidMessage(e.to_string()))?;
+        let text =
+            JSON::stringify(message).map_err(|e| ClientError::InvalidMessage(describe(&e)))?;
+        self.client.send(&text)
     }
 
     /// Sends `text` as a user message.
     #[wasm_bindgen(js_name = sendText)]
     pub fn send_text(&self, text: &str) -> Result<(), ClientError> {
-        self.client.send(&ClientMessage::UserMessage {
+        self.send_built(&ClientMessage::UserMessage {
             data: SdkUserMessage::text(text),
         })
     }
 
     /// Interrupts the running turn.
     pub fn interrupt(&self) -> Result<(), ClientError> {
-        self.client.send(&ClientMessage::Interrupt)
+        self.send_built(&ClientMessage::Interrupt)
     }
 
     /// Calls `handler` with every frame from the server; returns a function that unsubscribes.
@@ -98,6 +96,14 @@ impl ClaudeAgentClient {
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn stop(&self) -> Promise {
         self.client.stop()
+    }
+}
+
+impl ClaudeAgentClient {
+    /// Sends a message built from the protocol's types, valid by construction.
+    fn send_built(&self, message: &ClientMessage) -> Result<(), ClientError> {
+        let text = serde_json::to_string(message).expect("a client message serializes");
+        self.client.send(&text.into())
     }
 }
 

@@ -62,10 +62,15 @@ test("a malformed message throws a clear Error, and so does sending unconnected"
   // The original client README's example, which killed the original server.
   assert.throws(() => client.send({ type: "user_message", data: { content: "Hello, Claude!" } }), {
     name: "Error",
-    message: "Invalid user_message message: data: missing field `type`",
+    message: "Invalid message: data: missing field `type`",
   });
-  assert.throws(() => client.send({ type: "bogus" }), /Unknown message type "bogus"/);
-  assert.throws(() => client.send(null), /Invalid message format/);
+  assert.throws(() => client.send({ type: "bogus" }), {
+    message: "Invalid message: type: unknown variant `bogus`, expected `user_message` or `interrupt`",
+  });
+  assert.throws(() => client.send(null), { message: "Invalid message: expected an object, found null" });
+  const cyclic = { type: "interrupt" };
+  cyclic.self = cyclic;
+  assert.throws(() => client.send(cyclic), /^Error: Invalid message: .*circular/i);
   // Still connected and working.
   const replies = turn(client);
   client.sendText("still fine");

@@ -6,6 +6,7 @@
 
 pub mod agent;
 pub mod config;
+pub mod schema;
 pub mod user_message;
 pub mod wire;
 

@@ -12,6 +12,7 @@ use serde_json::value::RawValue;
 /// One user message. Only these fields reach the CLI; anything else a client adds is dropped, so
 /// that no unvalidated JSON is ever written to the agent.
 #[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SdkUserMessage {
     /// Always `"user"`.
@@ -57,6 +58,7 @@ impl SdkUserMessage {
 
 /// The `type` of a user message: only `"user"` is valid.
 #[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum UserTag {
     #[serde(rename = "user")]
@@ -65,6 +67,7 @@ pub enum UserTag {
 
 /// The Messages API user message inside an [`SdkUserMessage`].
 #[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserContentMessage {
     pub role: UserRole,
@@ -73,6 +76,7 @@ pub struct UserContentMessage {
 
 /// The `role` of a user message: only `"user"` is valid.
 #[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum UserRole {
@@ -81,6 +85,7 @@ pub enum UserRole {
 
 /// Queue priority of a message sent while a turn runs.
 #[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Priority {
@@ -91,6 +96,7 @@ pub enum Priority {
 
 /// A user message's content: a string, or Messages API content blocks.
 #[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum UserContent {
@@ -144,6 +150,21 @@ impl ContentBlock {
     /// The block's JSON text, on one line.
     pub fn json(&self) -> &str {
         self.0.get()
+    }
+}
+
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for ContentBlock {
+    fn schema_name() -> Cow<'static, str> {
+        "ContentBlock".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "object",
+            "properties": { "type": { "type": "string" } },
+            "required": ["type"]
+        })
     }
 }
 

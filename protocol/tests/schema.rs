@@ -1,0 +1,130 @@
+//! The client's schema check agrees with the server's serde check, message for message.
+
+use claude_agent_protocol::{
+    ClientMessage,
+    schema::{CLIENT_MESSAGE_SCHEMA, KEYWORDS, check, client_message_schema},
+};
+use serde_json::Value;
+
+#[test]
+fn the_committed_schema_is_generated_from_the_types() {
+    let generated = client_message_schema();
+    if std::env::var_os("UPDATE_SCHEMA").is_some() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema/client-message.json");
+        std::fs::write(path, &generated).unwrap();
+    }
+    assert!(
+        generated == CLIENT_MESSAGE_SCHEMA,
+        "protocol/schema/client-message.json is stale: run \
+         UPDATE_SCHEMA=1 cargo test -p claude-agent-protocol --test schema"
+    );
+}
+
+#[test]
+fn the_schema_uses_only_keywords_the_checker_reads() {
+    fn walk(schema: &Value) {
+        let Value::Object(map) = schema else { return };
+        for (key, value) in map {
+            assert!(KEYWORDS.contains(&key.as_str()), "unchecked keyword {key}");
+            match key.as_str() {
+                "$defs" | "properties" => value.as_object().unwrap().values().for_each(walk),
+                "anyOf" | "oneOf" => value.as_array().unwrap().iter().for_each(walk),
+                "items" => walk(value),
+                _ => {}
+            }
+        }
+    }
+    walk(&serde_json::from_str(CLIENT_MESSAGE_SCHEMA).unwrap());
+}
+
+/// Valid and invalid client messages: each accepted by both checks or refused by both.
+const CORPUS: &[&str] = &[
+    r#"{"type":"interrupt"}"#,
+    r#"{"type":"interrupt","extra":1}"#,
+    r#"{"type":"user_message","data":{"type":"user","session_id":"s1","parent_tool_use_id":null,"message":{"role":"user","content":"Say hello"}}}"#,
+    r#"{"type":"user_message","data":{"type":"user","message":{"role":"user","content":[{"type":"text","text":"hi"},{"type":"image","source":{"type":"base64","media_type":"image/png","data":"AAAA"}}]},"uuid":"u1","priority":"now","isSynthetic":true}}"#,
+    r#"{"type":"user_message","data":{"type":"user","message":{"role":"user","content":[]},"uuid":null,"priority":null}}"#,
+    "null",
+    "7",
+    r#""interrupt""#,
+    r#"["user_message",{}]"#,
+    "{}",
+    r#"{"type":7}"#,
+    r#"{"type":"bogus"}"#,
+    r#"{"type":"user_message"}"#,
+    r#"{"type":"user_message","data":null}"#,
+    r#"{"type":"user_message","data":{"foo":1}}"#,
+    r#"{"type":"user_message","data":{"content":"Hello, Claude!"}}"#,
+    r#"{"type":"user_message","data":{"type":"assistant","message":{"role":"user","content":"x"}}}"#,
+    r#"{"type":"user_message","data":{"type":"user","message":{"role":"assistant","content":"x"}}}"#,
+    r#"{"type":"user_message","data":{"type":"user","message":{"role":"user","content":7}}}"#,
+    r#"{"type":"user_message","data":{"type":"user","message":{"role":"user","content":null}}}"#,
+    r#"{"type":"user_message","data":{"type":"user","message":{"role":"user"}}}"#,
+    r#"{"type":"user_message","data":{"type":"user","message":{"role":"user","content":[{"text":"x"}]}}}"#,
+    r#"{"type":"user_message","data":{"type":"user","message":{"role":"user","content":["x"]}}}"#,
+    r#"{"type":"user_message","data":{"type":"user","message":{"role":"user","content":[{"type":5}]}}}"#,
+    r#"{"type":"user_message","data":{"type":"user","message":{"role":"user","content":"x"},"session_id":5}}"#,
+    r#"{"type":"user_message","data":{"type":"user","message":{"role":"user","content":"x"},"parent_tool_use_id":5}}"#,
+    r#"{"type":"user_message","data":{"type":"user","message":{"role":"user","content":"x"},"priority":"soon"}}"#,
+    r#"{"type":"user_message","data":{"type":"user","message":{"role":"user","content":"x"},"isSynthetic":"yes"}}"#,
+    r#"{"type":"user_message","data":{"type":"user","message":"x"}}"#,
+];
+
+fn checked(json: &str) -> Result<(), String> {
+    let schema: Value = serde_json::from_str(CLIENT_MESSAGE_SCHEMA).unwrap();
+    let value: Value = serde_json::from_str(json).unwrap();
+    check(&&schema, &&value).map_err(|e| e.to_string())
+}
+
+#[test]
+fn the_schema_check_agrees_with_serde() {
+    for json in CORPUS {
+        let serde = ClientMessage::from_json(json);
+        let schema = checked(json);
+        assert_eq!(
+            serde.is_ok(),
+            schema.is_ok(),
+            "{json}: {serde:?} vs {schema:?}"
+        );
+    }
+}
+
+#[test]
+fn the_schema_check_names_the_problem() {
+    let error = |json: &str| checked(json).unwrap_err();
+    assert_eq!(error("null"), "expected an object, found null");
+    assert_eq!(error("{}"), "missing field `type`");
+    assert_eq!(
+        error(r#"{"type":"bogus"}"#),
+        "type: unknown variant `bogus`, expected `user_message` or `interrupt`"
+    );
+    assert_eq!(error(r#"{"type":"user_message"}"#), "missing field `data`");
+    assert_eq!(
+        error(r#"{"type":"user_message","data":{"content":"Hello, Claude!"}}"#),
+        "data: missing field `type`"
+    );
+    assert_eq!(
+        error(
+            r#"{"type":"user_message","data":{"type":"user","message":{"role":"assistant","content":"x"}}}"#
+        ),
+        "data.message.role: unknown variant `assistant`, expected `user`"
+    );
+    assert_eq!(
+        error(
+            r#"{"type":"user_message","data":{"type":"user","message":{"role":"user","content":7}}}"#
+        ),
+        "data.message.content: expected a string or an array, found a number"
+    );
+    assert_eq!(
+        error(
+            r#"{"type":"user_message","data":{"type":"user","message":{"role":"user","content":[{"text":"x"}]}}}"#
+        ),
+        "data.message.content[0]: missing field `type`"
+    );
+    assert_eq!(
+        error(
+            r#"{"type":"user_message","data":{"type":"user","message":{"role":"user","content":"x"},"parent_tool_use_id":5}}"#
+        ),
+        "data.parent_tool_use_id: expected a string or null, found a number"
+    );
+}
