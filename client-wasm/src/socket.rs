@@ -106,7 +106,8 @@ impl Drop for Socket {
 // One call per frame into JS, where the engine reads the frame and parses it with its own
 // `JSON.parse`: the text never enters wasm memory (measured by scripts/bench-client).
 #[wasm_bindgen(inline_js = "export function parse_frame(event) {
-    return typeof event.data === 'string' ? JSON.parse(event.data) : undefined;
+    const data = event.data;
+    return typeof data === 'string' ? JSON.parse(data) : undefined;
 }")]
 extern "C" {
     #[wasm_bindgen(catch)]

@@ -58,20 +58,47 @@ export async function serveStatic(t, root) {
  * Opens `url` in a new headless Chromium, closed after the test (once its screenshot is taken).
  * `problems` collects the page's uncaught errors and console errors and warnings. `reported()`
  * resolves with the first value the page passes to `window.report(value)`, and rejects on an
- * uncaught error or after a minute without one.
+ * uncaught error or after a minute without one. `options` as `launchBrowser(t).open`'s.
  */
-export async function openPage(t, url) {
+export async function openPage(t, url, options) {
+  return (await launchBrowser(t)).open(url, options);
+}
+
+/**
+ * A new headless Chromium whose pages (`open(url, { viewport })`, as `openPage`'s) are each
+ * screenshotted when the test ends, then it closes. Launched before a test's servers start, the
+ * screenshots show the pages with their servers still running (`t.after` hooks run in order).
+ */
+export async function launchBrowser(t) {
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-  let page;
+  const pages = [];
   t.after(async () => {
-    const path = join(SCREENSHOTS, `${t.name.replace(/[^\w]+/g, "-").toLowerCase()}.png`);
-    await mkdir(SCREENSHOTS, { recursive: true });
-    await page
-      ?.screenshot({ path, timeout: 5_000 })
-      .catch((error) => t.diagnostic(`no screenshot: ${error.message}`));
+    for (const [index, page] of pages.entries()) {
+      await screenshot(t, page, index ? `page-${index + 1}` : "");
+    }
     await browser.close();
   });
-  page = await browser.newPage();
+  return {
+    async open(url, { viewport } = {}) {
+      const page = await browser.newPage(viewport ? { viewport } : {});
+      pages.push(page);
+      return watch(page, url);
+    },
+  };
+}
+
+/** Saves `page` to target/screenshots/, named after the test and `label`; failures are only noted. */
+export async function screenshot(t, page, label = "") {
+  const name = [t.name, label].filter(Boolean).join(" ");
+  const path = join(SCREENSHOTS, `${name.replace(/[^\w]+/g, "-").toLowerCase()}.png`);
+  await mkdir(SCREENSHOTS, { recursive: true });
+  await page
+    .screenshot({ path, fullPage: true, timeout: 5_000 })
+    .catch((error) => t.diagnostic(`no screenshot: ${error.message}`));
+}
+
+/** Watches `page` for problems and reports, then goes to `url`. */
+async function watch(page, url) {
   const problems = [];
   let report, fail;
   const reports = new Promise((resolve, reject) => {
