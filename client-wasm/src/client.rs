@@ -8,6 +8,7 @@ use wasm_bindgen::{JsValue, prelude::Closure};
 use wasm_bindgen_futures::{JsFuture, future_to_promise, spawn_local};
 
 use crate::{
+    dispatch::Dispatch,
     error::ClientError,
     handlers::Handlers,
     http::post_config,
@@ -26,6 +27,8 @@ struct Inner {
     phase: Phase,
     socket: Option<Socket>,
     handlers: Handlers<Function>,
+    /// The socket's `onmessage`, and what it reads.
+    dispatch: Dispatch,
     /// Told of exceptions thrown by handlers; `console.error` without it.
     on_error: Option<Function>,
     /// `start()`'s promise, settled by the first frame (or the socket closing).
@@ -34,6 +37,15 @@ struct Inner {
     stopped: Vec<Function>,
     /// `messages()` iterators, ended when the socket closes.
     streams: Vec<Rc<RefCell<Stream>>>,
+}
+
+impl Inner {
+    /// Hands the handlers as they are now to the dispatch.
+    fn handlers_changed(&self) {
+        let handlers = self.handlers.snapshot();
+        self.dispatch
+            .set_handlers(handlers.iter().map(|(_, handler)| handler));
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,16 +58,33 @@ enum Phase {
 
 impl Client {
     pub(crate) fn new(options: ClientOptions, on_error: Option<Function>) -> Self {
-        Self(Rc::new(RefCell::new(Inner {
-            options,
-            phase: Phase::Idle,
-            socket: None,
-            handlers: Handlers::default(),
-            on_error,
-            started: None,
-            stopped: Vec::new(),
-            streams: Vec::new(),
-        })))
+        Self(Rc::new_cyclic(|weak| {
+            let (to_inspect, to_report) = (weak.clone(), weak.clone());
+            let dispatch = Dispatch::new(
+                options.debug,
+                move |frame| {
+                    if let Some(inner) = to_inspect.upgrade() {
+                        Client(inner).on_first_frame(&frame);
+                    }
+                },
+                move |error| {
+                    if let Some(inner) = to_report.upgrade() {
+                        Client(inner).report(&error);
+                    }
+                },
+            );
+            RefCell::new(Inner {
+                options,
+                phase: Phase::Idle,
+                socket: None,
+                handlers: Handlers::default(),
+                dispatch,
+                on_error,
+                started: None,
+                stopped: Vec::new(),
+                streams: Vec::new(),
+            })
+        }))
     }
 
     /// Posts the config (if any), connects, and resolves once the server says `connected`.
@@ -101,7 +130,12 @@ impl Client {
             self.0.borrow_mut().started = Some((resolve, reject));
         });
         let weak = Rc::downgrade(&self.0);
-        let socket = Socket::open(&endpoints.socket, move |event| {
+        let listener = {
+            let inner = self.0.borrow();
+            inner.dispatch.inspect(true);
+            inner.dispatch.listener().clone()
+        };
+        let socket = Socket::open(&endpoints.socket, &listener, move |event| {
             if let Some(inner) = weak.upgrade() {
                 Client(inner).on_event(event);
             }
@@ -134,10 +168,13 @@ impl Client {
     /// Adds a handler; the returned function removes it.
     pub(crate) fn on_message(&self, handler: Function) -> Function {
         let id = self.0.borrow_mut().handlers.add(handler);
+        self.0.borrow().handlers_changed();
         let weak = Rc::downgrade(&self.0);
         let unsubscribe = Closure::<dyn FnMut()>::new(move || {
-            if let Some(inner) = weak.upgrade() {
-                inner.borrow_mut().handlers.remove(id);
+            if let Some(inner) = weak.upgrade()
+                && inner.borrow_mut().handlers.remove(id)
+            {
+                inner.borrow().handlers_changed();
             }
         });
         unsubscribe.into_js_value().into()
@@ -176,8 +213,6 @@ impl Client {
                 self.on_closed("the connection failed".to_owned());
             }
             SocketEvent::Error => {} // the close follows
-            SocketEvent::Message(frame) => self.on_frame(&frame),
-            SocketEvent::NotJson(error) => self.report(&error),
             SocketEvent::Closed { code, reason } if reason.is_empty() => {
                 self.on_closed(format!("closed with code {code}"));
             }
@@ -187,21 +222,20 @@ impl Client {
         }
     }
 
-    fn on_frame(&self, frame: &JsValue) {
+    /// A frame while `start()` waits: `connected` resolves it, an `error` (the server's
+    /// refusal) rejects it.
+    fn on_first_frame(&self, frame: &JsValue) {
         let field = |name: &str| {
             Reflect::get(frame, &name.into())
                 .ok()
                 .and_then(|v| v.as_string())
         };
-        let (settle, debug) = {
+        let settle = {
             let mut inner = self.0.borrow_mut();
-            // Only the first frames settle start(): later ones are not even looked into.
-            let kind = (inner.phase == Phase::Starting)
-                .then(|| field("type"))
-                .flatten();
-            let settle = match kind.as_deref() {
+            match field("type").as_deref() {
                 Some("connected") => {
                     inner.phase = Phase::Open;
+                    inner.dispatch.inspect(false);
                     inner
                         .started
                         .take()
@@ -212,21 +246,10 @@ impl Client {
                     (reject, JsValue::from(refusal))
                 }),
                 _ => None,
-            };
-            (settle, inner.options.debug)
+            }
         };
-        if debug {
-            web_sys::console::log_2(&"Received message:".into(), frame);
-        }
         if let Some((settle, value)) = settle {
             let _ = settle.call1(&JsValue::NULL, &value);
-        }
-        // Called without holding the state: a handler may send, subscribe or stop.
-        let handlers = self.0.borrow().handlers.snapshot();
-        for (_, handler) in handlers.iter() {
-            if let Err(error) = handler.call1(&JsValue::NULL, frame) {
-                self.report(&error);
-            }
         }
     }
 
@@ -235,6 +258,7 @@ impl Client {
         let (socket, started, stopped, url, debug) = {
             let mut inner = self.0.borrow_mut();
             inner.phase = Phase::Closed;
+            inner.dispatch.inspect(false);
             for stream in inner.streams.drain(..) {
                 stream.borrow_mut().end();
             }
@@ -265,7 +289,7 @@ impl Client {
         match on_error.map(|on_error| on_error.call1(&JsValue::NULL, error)) {
             Some(Ok(_)) => {}
             Some(Err(_)) | None => web_sys::console::error_2(
-                &"ClaudeAgentClient: a message handler threw".into(),
+                &"ClaudeAgentClient: a frame could not be handled".into(),
                 error,
             ),
         }

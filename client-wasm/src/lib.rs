@@ -4,6 +4,7 @@
 
 mod check;
 mod client;
+mod dispatch;
 mod endpoints;
 mod error;
 mod handlers;

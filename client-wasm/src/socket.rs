@@ -2,26 +2,19 @@
 //! before it closes, so that no event can reach a freed closure (gloo-net's WebSocket does
 //! exactly that in Node, and crashes it).
 
-use js_sys::JsString;
+use js_sys::{Function, JsString};
 use wasm_bindgen::{
     JsCast, JsValue,
     prelude::{Closure, wasm_bindgen},
 };
-use web_sys::{CloseEvent, Event, MessageEvent, WebSocket};
+use web_sys::{CloseEvent, Event, WebSocket};
 
 /// What the socket reports.
 #[derive(Debug)]
 pub(crate) enum SocketEvent {
     Open,
-    /// A text frame, as the object `JSON.parse` made of it.
-    Message(JsValue),
-    /// A text frame that is not JSON: `JSON.parse`'s exception.
-    NotJson(JsValue),
     Error,
-    Closed {
-        code: u16,
-        reason: String,
-    },
+    Closed { code: u16, reason: String },
 }
 
 type Callback<E> = Closure<dyn FnMut(E)>;
@@ -31,28 +24,20 @@ type Callback<E> = Closure<dyn FnMut(E)>;
 pub(crate) struct Socket {
     ws: WebSocket,
     _on_open: Callback<Event>,
-    _on_message: Callback<MessageEvent>,
     _on_error: Callback<Event>,
     _on_close: Callback<Event>,
 }
 
 impl Socket {
-    /// Opens `url`, reporting to `report`.
+    /// Opens `url`: frames go to `on_message`, the rest to `report`.
     pub(crate) fn open(
         url: &str,
+        on_message: &Function,
         report: impl Fn(SocketEvent) + Clone + 'static,
     ) -> Result<Self, String> {
         let ws = WebSocket::new(url).map_err(|e| crate::describe(&e))?;
         let to = report.clone();
         let on_open = Closure::<dyn FnMut(Event)>::new(move |_| to(SocketEvent::Open));
-        let to = report.clone();
-        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            match parse_frame(&event) {
-                Ok(frame) if frame.is_undefined() => {} // binary: the server sends none
-                Ok(frame) => to(SocketEvent::Message(frame)),
-                Err(error) => to(SocketEvent::NotJson(error)),
-            }
-        });
         let to = report.clone();
         let on_error = Closure::<dyn FnMut(Event)>::new(move |_| to(SocketEvent::Error));
         // Node has no `CloseEvent` class, so the event is read field by field.
@@ -64,13 +49,12 @@ impl Socket {
             });
         });
         ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-        ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        ws.set_onmessage(Some(on_message));
         ws.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
         Ok(Self {
             ws,
             _on_open: on_open,
-            _on_message: on_message,
             _on_error: on_error,
             _on_close: on_close,
         })
@@ -101,17 +85,6 @@ impl Drop for Socket {
         self.ws.set_onclose(None);
         let _ = self.ws.close();
     }
-}
-
-// One call per frame into JS, where the engine reads the frame and parses it with its own
-// `JSON.parse`: the text never enters wasm memory (measured by scripts/bench-client).
-#[wasm_bindgen(inline_js = "export function parse_frame(event) {
-    const data = event.data;
-    return typeof data === 'string' ? JSON.parse(data) : undefined;
-}")]
-extern "C" {
-    #[wasm_bindgen(catch)]
-    fn parse_frame(event: &MessageEvent) -> Result<JsValue, JsValue>;
 }
 
 #[wasm_bindgen]

@@ -1,0 +1,96 @@
+//! The per-frame path: one JS function, the socket's `onmessage`, parses each frame with the
+//! engine's own `JSON.parse` and calls the handlers, so that a frame crosses into wasm only while
+//! `start()` waits for it (each crossing cost a tenth of the rate in scripts/bench-client). What
+//! it reads is Rust's: the handlers (a snapshot of [`Handlers`](crate::handlers::Handlers)),
+//! whether frames go to Rust first, debug logging, and where exceptions go.
+
+use js_sys::{Array, Function, Object, Reflect};
+use wasm_bindgen::{
+    JsValue,
+    prelude::{Closure, wasm_bindgen},
+};
+
+#[wasm_bindgen(inline_js = r#"
+export function listener(state) {
+  return (event) => {
+    let frame;
+    try {
+      frame = JSON.parse(event.data);
+    } catch (error) {
+      return state.report(error);
+    }
+    if (state.inspect) state.inspect(frame);
+    if (state.debug) console.log("Received message:", frame);
+    // The array of this moment: handlers (un)subscribed by a handler take effect next frame.
+    for (const handler of state.handlers) {
+      try {
+        handler(frame);
+      } catch (error) {
+        state.report(error);
+      }
+    }
+  };
+}
+"#)]
+extern "C" {
+    fn listener(state: &Object) -> Function;
+}
+
+type Callback = Closure<dyn Fn(JsValue)>;
+
+/// The listener and the state it reads.
+#[derive(Debug)]
+pub(crate) struct Dispatch {
+    state: Object,
+    listener: Function,
+    inspect: Callback,
+    _report: Callback,
+}
+
+impl Dispatch {
+    /// Frames go to `inspect` first while [`Dispatch::inspect`] says so; handlers' exceptions,
+    /// and frames that are not JSON, go to `report`.
+    pub(crate) fn new(
+        debug: bool,
+        inspect: impl Fn(JsValue) + 'static,
+        report: impl Fn(JsValue) + 'static,
+    ) -> Self {
+        let state = Object::new();
+        let inspect = Callback::new(inspect);
+        let report = Callback::new(report);
+        set(&state, "debug", &debug.into());
+        set(&state, "report", report.as_ref());
+        set(&state, "handlers", &Array::new());
+        Self {
+            listener: listener(&state),
+            state,
+            inspect,
+            _report: report,
+        }
+    }
+
+    /// The socket's `onmessage`.
+    pub(crate) fn listener(&self) -> &Function {
+        &self.listener
+    }
+
+    /// Whether frames go to `inspect` before the handlers.
+    pub(crate) fn inspect(&self, on: bool) {
+        let inspect: &JsValue = if on {
+            self.inspect.as_ref()
+        } else {
+            &JsValue::NULL
+        };
+        set(&self.state, "inspect", inspect);
+    }
+
+    /// The handlers from the next frame on.
+    pub(crate) fn set_handlers<'a>(&self, handlers: impl Iterator<Item = &'a Function>) {
+        let array: Array = handlers.collect();
+        set(&self.state, "handlers", &array);
+    }
+}
+
+fn set(object: &Object, key: &str, value: &JsValue) {
+    Reflect::set(object, &key.into(), value).expect("setting a plain object's field");
+}
