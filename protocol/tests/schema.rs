@@ -91,40 +91,43 @@ fn the_schema_check_agrees_with_serde() {
 
 #[test]
 fn the_schema_check_names_the_problem() {
-    let error = |json: &str| checked(json).unwrap_err();
-    assert_eq!(error("null"), "expected an object, found null");
-    assert_eq!(error("{}"), "missing field `type`");
-    assert_eq!(
-        error(r#"{"type":"bogus"}"#),
-        "type: unknown variant `bogus`, expected `user_message` or `interrupt`"
-    );
-    assert_eq!(error(r#"{"type":"user_message"}"#), "missing field `data`");
-    assert_eq!(
-        error(r#"{"type":"user_message","data":{"content":"Hello, Claude!"}}"#),
-        "data: missing field `type`"
-    );
-    assert_eq!(
-        error(
-            r#"{"type":"user_message","data":{"type":"user","message":{"role":"assistant","content":"x"}}}"#
+    let user = |message: &str| {
+        format!(r#"{{"type":"user_message","data":{{"type":"user","message":{message}}}}}"#)
+    };
+    let cases = [
+        ("null".to_owned(), "expected an object, found null"),
+        ("{}".to_owned(), "missing field `type`"),
+        (
+            r#"{"type":"bogus"}"#.to_owned(),
+            "type: unknown variant `bogus`, expected `user_message` or `interrupt`",
         ),
-        "data.message.role: unknown variant `assistant`, expected `user`"
-    );
-    assert_eq!(
-        error(
-            r#"{"type":"user_message","data":{"type":"user","message":{"role":"user","content":7}}}"#
+        (
+            r#"{"type":"user_message"}"#.to_owned(),
+            "missing field `data`",
         ),
-        "data.message.content: expected a string or an array, found a number"
-    );
-    assert_eq!(
-        error(
-            r#"{"type":"user_message","data":{"type":"user","message":{"role":"user","content":[{"text":"x"}]}}}"#
+        (
+            r#"{"type":"user_message","data":{"content":"Hello, Claude!"}}"#.to_owned(),
+            "data: missing field `type`",
         ),
-        "data.message.content[0]: missing field `type`"
-    );
-    assert_eq!(
-        error(
-            r#"{"type":"user_message","data":{"type":"user","message":{"role":"user","content":"x"},"parent_tool_use_id":5}}"#
+        (
+            user(r#"{"role":"assistant","content":"x"}"#),
+            "data.message.role: unknown variant `assistant`, expected `user`",
         ),
+        (
+            user(r#"{"role":"user","content":7}"#),
+            "data.message.content: expected a string or an array, found a number",
+        ),
+        (
+            user(r#"{"role":"user","content":[{"text":"x"}]}"#),
+            "data.message.content[0]: missing field `type`",
+        ),
+    ];
+    for (json, problem) in cases {
+        assert_eq!(checked(&json).unwrap_err(), problem, "{json}");
+    }
+    let orphan = r#"{"type":"user_message","data":{"type":"user","message":{"role":"user","content":"x"},"parent_tool_use_id":5}}"#;
+    assert_eq!(
+        checked(orphan).unwrap_err(),
         "data.parent_tool_use_id: expected a string or null, found a number"
     );
 }
