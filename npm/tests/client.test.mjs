@@ -130,6 +130,44 @@ test("a throwing handler stops neither the others nor the client", async (t) => 
   await client.stop();
 });
 
+test("a handler added or removed by a handler takes effect from the next frame", async (t) => {
+  const client = new ClaudeAgentClient({ connectionUrl: await startServer(t) });
+  const seen = { first: 0, second: 0, late: 0 };
+  let offSecond;
+  const offFirst = client.onMessage(() => {
+    seen.first++;
+    if (seen.first === 1) {
+      offSecond(); // the second still gets this frame
+      client.onMessage(() => seen.late++); // this one from the next frame on
+      offFirst();
+    }
+  });
+  offSecond = client.onMessage(() => seen.second++);
+  const replies = turn(client);
+  await client.start();
+  client.sendText("hi");
+  const all = await replies;
+  assert.deepEqual(seen, { first: 1, second: 1, late: all.length - 1 });
+  await client.stop();
+});
+
+test("debug logs each frame to the console", async (t) => {
+  const client = new ClaudeAgentClient({ connectionUrl: await startServer(t), debug: true });
+  const logged = [];
+  const log = console.log;
+  console.log = (...args) => logged.push(args);
+  t.after(() => (console.log = log));
+  const replies = turn(client);
+  await client.start();
+  client.sendText("hi");
+  const all = await replies;
+  console.log = log;
+  const frames = logged.filter(([label]) => label === "Received message:").map(([, frame]) => frame);
+  assert.deepEqual(frames.slice(-all.length), all);
+  assert.ok(logged.some(([line]) => String(line).startsWith("Connecting to ws://")), JSON.stringify(logged));
+  await client.stop();
+});
+
 test("messages() iterates the frames, and ends when the connection closes", async (t) => {
   const client = new ClaudeAgentClient({ connectionUrl: await startServer(t) });
   await client.start();
