@@ -61,6 +61,7 @@ function options() {
     permissionMode: field("permissionMode") || undefined,
     allowedTools: tools.length ? tools : undefined,
     anthropicApiKey: apiKey || undefined,
+    includePartialMessages: settings.elements.includePartialMessages.checked || undefined,
   };
 }
 

@@ -6,6 +6,20 @@ import { renderMarkdown } from "./markdown.js";
 /** Renders into the list `list`; returns what the page tells it. */
 export function conversation(list) {
   const toolResults = new Map(); // tool_use id → the result slot of its card
+  let live = null; // the text streaming in (token streaming), until its whole message comes
+
+  /** Appends a token-streaming text delta to the live entry. */
+  function streamEvent(event) {
+    if (event?.type !== "content_block_delta" || event.delta?.type !== "text_delta") return;
+    live ??= add("assistant live", "Claude (writing…)", [h("p", { class: "plain" })]);
+    live.querySelector(".plain").append(String(event.delta.text));
+  }
+
+  /** The whole message has come (or the turn ended): it replaces the live text. */
+  function endLive() {
+    live?.remove();
+    live = null;
+  }
 
   function add(kind, label, body, frame) {
     // Follow new entries only if the reader is at the bottom already.
@@ -21,6 +35,7 @@ export function conversation(list) {
     const data = frame.data;
     switch (data.type) {
       case "assistant":
+        endLive();
         return add("assistant", "Claude", (data.message?.content ?? []).map(block), frame);
       case "user": {
         const content = data.message?.content;
@@ -30,11 +45,12 @@ export function conversation(list) {
         return;
       }
       case "result":
+        endLive();
         return add(data.is_error ? "result failed" : "result", "Result", [resultStats(data)], frame);
       case "system":
         return add("system", `System: ${data.subtype ?? ""}`, [], frame);
       case "stream_event":
-        return; // token deltas: the whole message follows as an `assistant` message
+        return streamEvent(data.event);
       default:
         return add("system", String(data.type), [], frame);
     }

@@ -111,6 +111,26 @@ test("Interrupt ends a slow turn and is enabled only while a turn runs", async (
   assert.deepEqual(problems, []);
 });
 
+test("with token streaming on, the reply shows as it is written, then whole", async (t) => {
+  const { page, problems, server } = await openDemo(t);
+  await page.getByLabel(/token streaming/).check();
+  await connect(page);
+  const { config } = await (await fetch(`${server}/config`)).json();
+  assert.equal(config.includePartialMessages, true);
+  const message = page.getByLabel("Message", { exact: true });
+  await message.fill("[[slow:6:300]]"); // "w0 w1 … w5", a word every 300 ms
+  await message.press("Enter");
+  // Part of the reply, before the whole of it has come.
+  const live = page.locator(".entry.live .plain");
+  await live.filter({ hasText: "w1" }).waitFor();
+  assert.doesNotMatch(await live.innerText(), /w5/);
+  await screenshot(t, page, "streaming");
+  await page.locator(".entry.result").waitFor();
+  assert.equal(await live.count(), 0);
+  assert.equal((await lastReply(page).innerText()).trim(), "w0 w1 w2 w3 w4 w5");
+  assert.deepEqual(problems, []);
+});
+
 test("a second tab is told that another client is connected, and can take over", async (t) => {
   const { page, browser, server } = await openDemo(t);
   await connect(page);
