@@ -27,6 +27,10 @@ pub struct Args {
     /// comma-separated; `*` for any. Browsers from other origins are refused.
     #[arg(long, env = "CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origin: Vec<String>,
+    /// Host names the server answers to besides IP addresses and `localhost` (what protects it
+    /// from DNS rebinding), comma-separated; `.example.com` allows its subdomains, `*` any.
+    #[arg(long, env = "ALLOWED_HOSTS", value_delimiter = ',')]
+    pub allowed_host: Vec<String>,
     /// The demo page's folder, served at `/`. Default: this repository's `www/`.
     #[arg(long, env = "WWW_DIR")]
     pub www: Option<PathBuf>,

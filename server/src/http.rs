@@ -7,6 +7,7 @@ use axum::{
     Json, Router,
     extract::State,
     http::{HeaderMap, Method, StatusCode, header},
+    middleware,
     response::{IntoResponse, Response},
     routing::get,
 };
@@ -15,7 +16,14 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 use tower_http::cors::CorsLayer;
 
-use crate::{config_store::ConfigStore, origins::Origins, session::Session, ws, www::WwwDirs};
+use crate::{
+    config_store::ConfigStore,
+    hosts::{self, Hosts},
+    origins::Origins,
+    session::Session,
+    ws,
+    www::WwwDirs,
+};
 
 /// What the handlers share.
 #[derive(Debug, Clone)]
@@ -27,9 +35,12 @@ pub(crate) struct AppState {
     pub(crate) shutdown: CancellationToken,
     /// The web pages, besides the server's own, that may use it.
     pub(crate) origins: Arc<Origins>,
+    /// The host names, besides addresses and `localhost`, it answers to.
+    pub(crate) hosts: Arc<Hosts>,
 }
 
-/// The router. Pages of `state.origins` may call `/config` (CORS) and open `/ws`.
+/// The router. Pages of `state.origins` may call `/config` (CORS) and open `/ws`; requests
+/// for a host not in `state.hosts` are refused.
 pub(crate) fn router(state: AppState, www: &WwwDirs) -> Router {
     let mut config = Router::new().route("/config", get(get_config).post(post_config));
     if state.origins.allows_others() {
@@ -43,6 +54,7 @@ pub(crate) fn router(state: AppState, www: &WwwDirs) -> Router {
     config
         .route("/ws", get(ws::upgrade))
         .merge(www.routes())
+        .layer(middleware::from_fn_with_state(state.clone(), hosts::check))
         .with_state(state)
 }
 

@@ -6,6 +6,7 @@ mod agent;
 mod args;
 mod config_store;
 mod event_log;
+mod hosts;
 mod http;
 mod origins;
 mod server;

@@ -12,6 +12,7 @@ use crate::{
     Args,
     agent::{LocateError, locate},
     config_store::ConfigStore,
+    hosts::Hosts,
     http::{AppState, router},
     origins::Origins,
     session::{AgentSettings, Session},
@@ -57,6 +58,7 @@ pub async fn run(args: Args) -> Result<(), ServerError> {
         session: session.clone(),
         shutdown: shutdown.clone(),
         origins: Arc::new(Origins::new(&args.cors_origin)),
+        hosts: Arc::new(Hosts::new(&args.allowed_host)),
     };
 
     let addr = SocketAddr::new(args.host, args.port);

@@ -251,11 +251,20 @@ async fn help_documents_every_flag() {
         "--claude-path",
         "--workspace",
         "--cors-origin",
+        "--allowed-host",
+        "--www",
+        "--client",
         "--log-bytes",
     ] {
         assert!(help.contains(flag), "--help lacks {flag}:\n{help}");
     }
-    for env in ["HOST", "PORT", "CLAUDE_PATH", "AGENT_WORKSPACE"] {
+    for env in [
+        "HOST",
+        "PORT",
+        "CLAUDE_PATH",
+        "AGENT_WORKSPACE",
+        "ALLOWED_HOSTS",
+    ] {
         assert!(
             help.contains(&format!("[env: {env}")),
             "--help lacks {env}:\n{help}"
@@ -288,5 +297,21 @@ async fn browsers_connect_only_from_the_servers_own_or_allowed_origins() {
             ),
             "{origin}"
         );
+    }
+}
+
+#[tokio::test]
+async fn requests_that_name_another_host_are_refused() {
+    let server = server(&["--allowed-host", "agent.example"]).await;
+    let status = |host: &'static str| {
+        let request = Client::new()
+            .get(server.url("/config"))
+            .header(header::HOST, host);
+        async move { request.send().await.unwrap().status() }
+    };
+    // A rebinding page's own name: refused, though the request reached 127.0.0.1.
+    assert_eq!(status("evil.example:3000").await, StatusCode::FORBIDDEN);
+    for host in ["localhost:3000", "127.0.0.1", "agent.example"] {
+        assert_eq!(status(host).await, StatusCode::OK, "{host}");
     }
 }
