@@ -4,7 +4,7 @@ use claude_agent_protocol::{
     ClientMessage,
     schema::{CLIENT_MESSAGE_SCHEMA, KEYWORDS, check, client_message_schema},
 };
-use serde_json::Value;
+use serde_json::{Value, json};
 
 #[test]
 fn the_committed_schema_is_generated_from_the_types() {
@@ -87,6 +87,72 @@ fn the_schema_check_agrees_with_serde() {
             "{json}: {serde:?} vs {schema:?}"
         );
     }
+}
+
+/// Every variant of `value` with one member removed, or one value (at any depth) replaced by
+/// one of each JSON kind.
+fn mutations(value: &Value) -> Vec<Value> {
+    let replacements = [
+        Value::Null,
+        json!(true),
+        json!(7),
+        json!(1.5),
+        json!("user"),
+        json!("text"),
+        json!([]),
+        json!([{"type": "text"}]),
+        json!({}),
+        json!({"type": "user"}),
+    ];
+    let mut out: Vec<Value> = replacements.to_vec();
+    match value {
+        Value::Object(map) => {
+            for (key, member) in map {
+                let mut without = map.clone();
+                without.remove(key);
+                out.push(Value::Object(without));
+                for mutated in mutations(member) {
+                    let mut with = map.clone();
+                    with.insert(key.clone(), mutated);
+                    out.push(Value::Object(with));
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                for mutated in mutations(item) {
+                    let mut with = items.clone();
+                    with[i] = mutated;
+                    out.push(Value::Array(with));
+                }
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+#[test]
+fn the_schema_check_agrees_with_serde_on_every_mutation_of_valid_messages() {
+    let schema: Value = serde_json::from_str(CLIENT_MESSAGE_SCHEMA).unwrap();
+    let mut checked_count = 0;
+    for json in CORPUS
+        .iter()
+        .filter(|json| ClientMessage::from_json(json).is_ok())
+    {
+        for mutated in mutations(&serde_json::from_str(json).unwrap()) {
+            let text = mutated.to_string();
+            let serde = ClientMessage::from_json(&text);
+            let schema = check(&&schema, &&mutated);
+            assert_eq!(
+                serde.is_ok(),
+                schema.is_ok(),
+                "{text}: {serde:?} vs {schema:?}"
+            );
+            checked_count += 1;
+        }
+    }
+    assert!(checked_count > 400, "only {checked_count} mutations");
 }
 
 #[test]
