@@ -1,5 +1,5 @@
 //! Checking a message on the JS object itself, against the protocol's schema of client messages
-//! (generated from its types): no serde in the client, which keeps the wasm small.
+//! (generated from its types): no serde parsing in the client, which keeps the wasm small.
 
 use claude_agent_protocol::schema::{self, CLIENT_MESSAGE_SCHEMA, CheckError, Json, Kind};
 use js_sys::{Array, JSON, Object, Reflect};
