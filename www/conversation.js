@@ -11,7 +11,10 @@ export function conversation(list) {
   /** Appends a token-streaming text delta to the live entry. */
   function streamEvent(event) {
     if (event?.type !== "content_block_delta" || event.delta?.type !== "text_delta") return;
-    live ??= add("assistant live", "Claude (writing…)", [h("p", { class: "plain" })]);
+    if (!live) {
+      live = add("assistant live", "Claude (writing…)", [h("p", { class: "plain" })]);
+      live.setAttribute("aria-hidden", "true"); // screen readers hear the whole message, once
+    }
     live.querySelector(".plain").append(String(event.delta.text));
   }
 
