@@ -94,9 +94,9 @@ impl QueryConfig {
         let value: Value =
             serde_json::from_str(text).map_err(|e| ConfigError::Json(e.to_string()))?;
         let Value::Object(map) = value else {
-            return Err(ConfigError::NotAnObject(crate::user_message::json_kind(
-                text,
-            )));
+            return Err(ConfigError::NotAnObject(
+                crate::schema::Kind::of_json(text).described(),
+            ));
         };
         let (known, ignored): (Map<String, Value>, Map<String, Value>) = map
             .into_iter()

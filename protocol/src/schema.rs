@@ -33,30 +33,47 @@ pub enum Kind {
 }
 
 impl Kind {
-    /// The JSON Schema `type` name.
-    fn name(self) -> &'static str {
-        match self {
-            Self::Null => "null",
-            Self::Boolean => "boolean",
-            Self::Number => "number",
-            Self::String => "string",
-            Self::Array => "array",
-            Self::Object => "object",
+    /// The kind of valid JSON text, told by its first character.
+    pub fn of_json(json: &str) -> Self {
+        match json.trim_start().as_bytes().first() {
+            Some(b'{') => Self::Object,
+            Some(b'[') => Self::Array,
+            Some(b'"') => Self::String,
+            Some(b't' | b'f') => Self::Boolean,
+            Some(b'n') => Self::Null,
+            _ => Self::Number,
         }
     }
 
+    /// The kind a JSON Schema `type` names (an `integer` is a number here).
+    fn named(name: &str) -> Option<Self> {
+        Some(match name {
+            "null" => Self::Null,
+            "boolean" => Self::Boolean,
+            "number" | "integer" => Self::Number,
+            "string" => Self::String,
+            "array" => Self::Array,
+            "object" => Self::Object,
+            _ => return None,
+        })
+    }
+
     /// "a string", "an array", ..., for error messages.
-    fn described(name: &str) -> &str {
-        match name {
-            "null" => "null",
-            "boolean" => "a boolean",
-            "number" | "integer" => "a number",
-            "string" => "a string",
-            "array" => "an array",
-            "object" => "an object",
-            other => other,
+    pub fn described(self) -> &'static str {
+        match self {
+            Self::Null => "null",
+            Self::Boolean => "a boolean",
+            Self::Number => "a number",
+            Self::String => "a string",
+            Self::Array => "an array",
+            Self::Object => "an object",
         }
     }
+}
+
+/// What a JSON Schema `type` name means, in words.
+fn described(name: &str) -> String {
+    Kind::named(name).map_or_else(|| name.to_owned(), |kind| kind.described().to_owned())
 }
 
 /// A JSON value as the checker reads it: the schema and the value checked are both one.
@@ -160,13 +177,10 @@ impl<J: Json> Checker<'_, J> {
                 problem,
             })
         };
-        if let Some(reference) = schema.member("$ref").and_then(|r| r.string()) {
-            let name = reference.trim_start_matches("#/$defs/");
-            let Some(target) = self.root.member("$defs").and_then(|defs| defs.member(name)) else {
-                return fail(path, format!("the schema has no {reference}"));
-            };
-            return self.check(&target, value, path);
-        }
+        let schema = match self.resolve(schema) {
+            Ok(schema) => schema,
+            Err(problem) => return fail(path, problem),
+        };
         let Some(kind) = value.kind() else {
             return fail(path, "expected a JSON value".to_owned());
         };
@@ -175,11 +189,9 @@ impl<J: Json> Checker<'_, J> {
                 || types.elements().iter().filter_map(Json::string).collect(),
                 |name| vec![name],
             );
-            let fits =
-                |name: &String| name == kind.name() || (name == "integer" && kind == Kind::Number);
-            if !names.iter().any(fits) {
-                let expected: Vec<&str> = names.iter().map(|n| Kind::described(n)).collect();
-                let found = Kind::described(kind.name());
+            if !names.iter().any(|name| Kind::named(name) == Some(kind)) {
+                let expected: Vec<String> = names.iter().map(|name| described(name)).collect();
+                let found = kind.described();
                 return fail(
                     path,
                     format!("expected {}, found {found}", expected.join(" or ")),
@@ -218,22 +230,18 @@ impl<J: Json> Checker<'_, J> {
                     else {
                         continue;
                     };
-                    let len = path.len();
-                    if !path.is_empty() {
-                        path.push('.');
-                    }
-                    path.push_str(&name);
-                    self.check(&property, &field, path)?;
-                    path.truncate(len);
+                    let dot = if path.is_empty() { "" } else { "." };
+                    within(path, format_args!("{dot}{name}"), |path| {
+                        self.check(&property, &field, path)
+                    })?;
                 }
             }
         }
         if let (Kind::Array, Some(items)) = (kind, schema.member("items")) {
             for (i, element) in value.elements().iter().enumerate() {
-                let len = path.len();
-                let _ = write!(path, "[{i}]");
-                self.check(&items, element, path)?;
-                path.truncate(len);
+                within(path, format_args!("[{i}]"), |path| {
+                    self.check(&items, element, path)
+                })?;
             }
         }
         for keyword in ["anyOf", "oneOf"] {
@@ -262,26 +270,20 @@ impl<J: Json> Checker<'_, J> {
             let tag = tag.string().unwrap_or_default();
             let Some(chosen) = tags.iter().position(|t| t.as_deref() == Some(&tag)) else {
                 let allowed: Vec<String> = tags.into_iter().flatten().collect();
-                let len = path.len();
-                let field = if path.is_empty() { "type" } else { ".type" };
-                path.push_str(field);
-                let error = CheckError {
+                let dot = if path.is_empty() { "" } else { "." };
+                return Err(within(path, format_args!("{dot}type"), |path| CheckError {
                     path: path.clone(),
                     problem: unknown_variant(&tag, &allowed),
-                };
-                path.truncate(len);
-                return Err(error);
+                }));
             };
             return self.check(&alternatives[chosen], value, path);
         }
         let mut errors = Vec::new();
-        let len = path.len();
         for alternative in alternatives {
             match self.check(alternative, value, path) {
                 Ok(()) => return Ok(()),
                 Err(error) => errors.push(error),
             }
-            path.truncate(len); // a failed check leaves its path behind
         }
         // An error below the value itself says more than "none fits".
         let deeper: Vec<CheckError> = errors
@@ -298,9 +300,7 @@ impl<J: Json> Checker<'_, J> {
                 expected.push(described);
             }
         }
-        let found = value
-            .kind()
-            .map_or("nothing", |kind| Kind::described(kind.name()));
+        let found = value.kind().map_or("nothing", Kind::described);
         Err(CheckError {
             path: path.clone(),
             problem: format!("expected {}, found {found}", expected.join(" or ")),
@@ -309,32 +309,44 @@ impl<J: Json> Checker<'_, J> {
 
     /// The constant `type` member an alternative requires, if it is a tagged object.
     fn tag(&self, alternative: &J) -> Option<String> {
-        let alternative = self.resolve(alternative);
-        alternative
+        self.resolve(alternative)
+            .ok()?
             .member("properties")?
             .member("type")?
             .member("const")?
             .string()
     }
 
-    /// What an alternative is, in words: "a string", "an array of ContentBlock".
+    /// What an alternative is, in words: "a string", "an array".
     fn described(&self, alternative: &J) -> Option<String> {
-        let alternative = self.resolve(alternative);
-        let kind = alternative.member("type")?.string()?;
-        Some(Kind::described(&kind).to_owned())
+        let kind = self.resolve(alternative).ok()?.member("type")?.string()?;
+        Some(described(&kind))
     }
 
-    /// `schema`, or what its `$ref` names.
-    fn resolve(&self, schema: &J) -> J {
-        schema
-            .member("$ref")
-            .and_then(|r| r.string())
-            .and_then(|r| {
-                let name = r.trim_start_matches("#/$defs/").to_owned();
-                self.root.member("$defs")?.member(&name)
-            })
-            .unwrap_or_else(|| schema.clone())
+    /// `schema`, or the definition its `$ref` names.
+    fn resolve(&self, schema: &J) -> Result<J, String> {
+        let Some(reference) = schema.member("$ref").and_then(|r| r.string()) else {
+            return Ok(schema.clone());
+        };
+        let name = reference.trim_start_matches("#/$defs/");
+        match self.root.member("$defs").and_then(|defs| defs.member(name)) {
+            Some(target) => self.resolve(&target),
+            None => Err(format!("the schema has no {reference}")),
+        }
     }
+}
+
+/// Runs `f` with `segment` added to `path`, and leaves `path` as it was, whatever `f` returns.
+fn within<T>(
+    path: &mut String,
+    segment: fmt::Arguments<'_>,
+    f: impl FnOnce(&mut String) -> T,
+) -> T {
+    let len = path.len();
+    let _ = path.write_fmt(segment);
+    let out = f(path);
+    path.truncate(len);
+    out
 }
 
 /// serde's words, so that the client's errors read as the server's.

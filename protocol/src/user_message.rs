@@ -9,6 +9,8 @@ use serde::{
 };
 use serde_json::value::RawValue;
 
+use crate::schema::Kind;
+
 /// One user message. Only these fields reach the CLI; anything else a client adds is dropped, so
 /// that no unvalidated JSON is ever written to the agent.
 #[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
@@ -105,7 +107,7 @@ pub enum UserContent {
 }
 
 impl<'de> Deserialize<'de> for UserContent {
-    // Hand-written so a wrong shape gets a message that says what is expected.
+    // Hand-written: serde's untagged enums buffer the value, and blocks must be read raw.
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct ContentVisitor;
         impl<'de> Visitor<'de> for ContentVisitor {
@@ -184,7 +186,7 @@ impl<'de> Deserialize<'de> for ContentBlock {
         }
         let raw = Box::<RawValue>::deserialize(deserializer)?;
         let json = raw.get();
-        let is_object = json_kind(json) == "an object";
+        let is_object = Kind::of_json(json) == Kind::Object;
         match serde_json::from_str::<Head<'_>>(json) {
             Ok(Head { _kind: Some(_) }) if is_object => {}
             _ if is_object => {
@@ -193,7 +195,7 @@ impl<'de> Deserialize<'de> for ContentBlock {
             _ => {
                 return Err(D::Error::custom(format!(
                     "expected a content block object, found {}",
-                    json_kind(json)
+                    Kind::of_json(json).described()
                 )));
             }
         }
@@ -205,17 +207,5 @@ impl<'de> Deserialize<'de> for ContentBlock {
                 .map_err(D::Error::custom);
         }
         Ok(Self(raw))
-    }
-}
-
-/// "a string", "an array", ... of valid JSON text, for error messages.
-pub(crate) fn json_kind(json: &str) -> &'static str {
-    match json.trim_start().as_bytes().first() {
-        Some(b'{') => "an object",
-        Some(b'[') => "an array",
-        Some(b'"') => "a string",
-        Some(b't' | b'f') => "a boolean",
-        Some(b'n') => "null",
-        _ => "a number",
     }
 }

@@ -7,10 +7,7 @@ use std::borrow::Cow;
 use serde_json::value::RawValue;
 use thiserror::Error;
 
-use crate::{
-    agent::AgentLine,
-    user_message::{SdkUserMessage, json_kind},
-};
+use crate::{agent::AgentLine, schema::Kind, user_message::SdkUserMessage};
 
 /// Client to server.
 #[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
@@ -50,8 +47,9 @@ impl ClientMessage {
         }
         let json = |e: serde_json::Error| ClientMessageError::Json(e.to_string());
         let raw: &RawValue = serde_json::from_str(text).map_err(json)?;
-        let not_a_message = || ClientMessageError::NotAMessage(json_kind(raw.get()));
-        if json_kind(raw.get()) != "an object" {
+        let kind = Kind::of_json(raw.get());
+        let not_a_message = || ClientMessageError::NotAMessage(kind.described());
+        if kind != Kind::Object {
             return Err(not_a_message());
         }
         let frame: Frame<'_> = serde_json::from_str(raw.get()).map_err(|_| not_a_message())?;
@@ -61,8 +59,9 @@ impl ClientMessage {
                     "an object without \"type\"",
                 ));
             }
-            Some(kind) => serde_json::from_str(kind.get())
-                .map_err(|_| ClientMessageError::NotAMessage(json_kind(kind.get())))?,
+            Some(kind) => serde_json::from_str(kind.get()).map_err(|_| {
+                ClientMessageError::NotAMessage(Kind::of_json(kind.get()).described())
+            })?,
         };
         match kind.as_ref() {
             "interrupt" => Ok(Self::Interrupt),
