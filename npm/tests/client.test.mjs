@@ -1,5 +1,7 @@
 // ClaudeAgentClient against the real server, the real CLI and the scripted Messages API.
 import assert from "node:assert/strict";
+import { once } from "node:events";
+import { createServer } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { test } from "node:test";
 
@@ -100,6 +102,36 @@ test("a config the server refuses rejects start() with the server's reason", asy
       'Failed to configure server: Invalid config field `maxTurns`: invalid type: string "x", expected u32',
   });
   assert.throws(() => new ClaudeAgentClient({}), /connectionUrl is required/);
+});
+
+test("only the agent config is posted: not the client's own options nor the E2B ones", async (t) => {
+  // A stand-in for /config that keeps what it was sent and refuses it.
+  let posted;
+  const server = createServer((request, response) => {
+    let body = "";
+    request.on("data", (chunk) => (body += chunk));
+    request.on("end", () => {
+      posted = JSON.parse(body);
+      response.writeHead(400, { "content-type": "application/json" }).end('{"error":"kept"}');
+    });
+  }).listen(0, "127.0.0.1");
+  await once(server, "listening");
+  t.after(() => server.close());
+  const client = new ClaudeAgentClient({
+    connectionUrl: `http://127.0.0.1:${server.address().port}`,
+    debug: false,
+    onError: () => {},
+    e2bApiKey: "e2b-secret",
+    template: "claude-agent-server",
+    timeoutMs: 1000,
+    model: "m",
+    anthropicApiKey: "k",
+    allowedTools: ["Read"],
+    agents: null,
+    maxTurns: undefined,
+  });
+  await assert.rejects(client.start(), { message: "Failed to configure server: kept" });
+  assert.deepEqual(posted, { model: "m", anthropicApiKey: "k", allowedTools: ["Read"] });
 });
 
 test("a second client is refused with the server's words", async (t) => {
