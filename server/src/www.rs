@@ -31,19 +31,14 @@ impl WwwDirs {
     /// `/` and `/client/`: only the package's browser entry and its `pkg/` are served, not the
     /// rest of its folder. Anything missing is the server's plain 404.
     pub(crate) fn routes<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
-        let missing = || not_found.into_service();
+        let files = |dir: &Path| {
+            ServeDir::new(dir)
+                .call_fallback_on_method_not_allowed(true)
+                .not_found_service(not_found.into_service())
+        };
         Router::new()
             .route_service("/client/web.js", ServeFile::new(self.client.join("web.js")))
-            .nest_service(
-                "/client/pkg",
-                ServeDir::new(self.client.join("pkg"))
-                    .call_fallback_on_method_not_allowed(true)
-                    .not_found_service(missing()),
-            )
-            .fallback_service(
-                ServeDir::new(&self.www)
-                    .call_fallback_on_method_not_allowed(true)
-                    .not_found_service(missing()),
-            )
+            .nest_service("/client/pkg", files(&self.client.join("pkg")))
+            .fallback_service(files(&self.www))
     }
 }
