@@ -6,6 +6,8 @@ import { extname, join, resolve, sep } from "node:path";
 
 import { chromium } from "playwright-core";
 
+import { PATIENCE_MS } from "./harness.mjs";
+
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 // Root needs --no-sandbox; the rest keep Chromium off a network that only has loopback.
 const CHROMIUM_ARGS = [
@@ -18,7 +20,6 @@ const CHROMIUM_ARGS = [
   "--disable-sync",
 ];
 const SCREENSHOTS = new URL("../../target/screenshots/", import.meta.url).pathname;
-const PATIENCE_MS = 60_000;
 
 const CONTENT_TYPES = {
   ".html": "text/html; charset=utf-8",

@@ -7,7 +7,8 @@ import { createInterface } from "node:readline";
 
 const TEST_SERVER =
   process.env.TEST_SERVER ?? new URL("../../target/debug/test-server", import.meta.url).pathname;
-const PATIENCE_MS = 60_000;
+/** How long a test waits for what should come. */
+export const PATIENCE_MS = 60_000;
 
 /** Starts a server with the server's `args`, stopped after the test (or if this process dies). */
 export async function startServer(t, args = []) {
