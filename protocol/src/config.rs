@@ -243,11 +243,24 @@ impl SettingSource {
     }
 }
 
-/// A secret string: `Debug` and `Display` never show it.
+/// A secret string: `Debug`, `Display` and `Serialize` never show it; [`Secret::expose`] is the
+/// one way to it.
 #[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Deserialize)]
 #[serde(transparent)]
 pub struct Secret(String);
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(Self::REDACTED)
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(Self::REDACTED)
+    }
+}
 
 impl Secret {
     /// What a redacted secret reads as.

@@ -2,12 +2,12 @@
 //! `claude-agent-server` sends and accepts them (fields it lacked are additive).
 
 use serde::{Deserialize, Serialize};
-use std::borrow::Cow;
+use std::{borrow::Cow, fmt::Write as _};
 
 use serde_json::value::RawValue;
 use thiserror::Error;
 
-use crate::{agent::AgentLine, schema::Kind, user_message::SdkUserMessage};
+use crate::{schema::Kind, user_message::SdkUserMessage};
 
 /// Client to server.
 #[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
@@ -97,7 +97,12 @@ impl ClientMessage {
     }
 }
 
-/// Server to client.
+/// A frame's number in its session's log: from 1, never reused, continuing across agent restarts,
+/// `--resume` and server restarts.
+pub type Seq = u64;
+
+/// Server to client. Frames of the session's log carry their `seq`; answers meant for one
+/// connection (`connected`, `resync_required`, a rejected frame's `error`) carry none.
 #[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", try_from = "ServerFrame")]
@@ -108,9 +113,17 @@ pub enum ServerMessage {
         protocol_version: Option<u32>,
         #[serde(skip_serializing_if = "Option::is_none")]
         session_id: Option<String>,
+        /// The newest frame's `seq` (0 before the first).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        latest_seq: Option<Seq>,
+        /// The oldest frame still kept (`latest_seq + 1` when none is).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        oldest_seq: Option<Seq>,
     },
     /// One line the agent printed, byte for byte.
     SdkMessage {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        seq: Option<Seq>,
         // The fields the server reads, and the rest as the agent wrote it.
         #[cfg_attr(
             feature = "typescript",
@@ -118,23 +131,68 @@ pub enum ServerMessage {
         )]
         data: Box<RawValue>,
     },
+    /// A user message a client of the session sent, as the agent received it; so every client
+    /// sees every turn.
+    UserMessage {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        seq: Option<Seq>,
+        data: SdkUserMessage,
+    },
+    /// The frames after the client's `after` are no longer all kept: what is kept follows,
+    /// from `oldest_seq`.
+    ResyncRequired { oldest_seq: Seq, latest_seq: Seq },
     /// Something failed: a rejected frame, a refused connection, the agent's death.
-    Error { error: String },
+    Error {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        seq: Option<Seq>,
+        error: String,
+    },
     /// Diagnostics: the agent's stderr, the agent starting.
-    Info { data: String },
+    Info {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        seq: Option<Seq>,
+        data: String,
+    },
 }
 
 impl ServerMessage {
     /// An `error` frame.
     pub fn error(error: impl std::fmt::Display) -> Self {
         Self::Error {
+            seq: None,
             error: error.to_string(),
         }
     }
 
     /// An `info` frame.
     pub fn info(data: impl Into<String>) -> Self {
-        Self::Info { data: data.into() }
+        Self::Info {
+            seq: None,
+            data: data.into(),
+        }
+    }
+
+    /// The frame's `seq`, if it is one of the log's.
+    pub fn seq(&self) -> Option<Seq> {
+        match self {
+            Self::SdkMessage { seq, .. }
+            | Self::UserMessage { seq, .. }
+            | Self::Error { seq, .. }
+            | Self::Info { seq, .. } => *seq,
+            Self::Connected { .. } | Self::ResyncRequired { .. } => None,
+        }
+    }
+
+    /// This frame numbered `seq` in its session's log.
+    pub fn with_seq(mut self, number: Seq) -> Self {
+        match &mut self {
+            Self::SdkMessage { seq, .. }
+            | Self::UserMessage { seq, .. }
+            | Self::Error { seq, .. }
+            | Self::Info { seq, .. } => *seq = Some(number),
+            Self::Connected { .. } | Self::ResyncRequired { .. } => {}
+        }
+        self
     }
 
     /// The frame's JSON text.
@@ -142,13 +200,17 @@ impl ServerMessage {
         serde_json::to_string(self).expect("a server message always serializes")
     }
 
-    /// The `sdk_message` frame for an agent line, built without parsing the line again: the
-    /// same text as serializing [`ServerMessage::SdkMessage`] with that line as `data`.
-    pub fn sdk_message_json(line: &AgentLine<'_>) -> String {
-        const HEAD: &str = r#"{"type":"sdk_message","data":"#;
-        let raw = line.raw();
-        let mut json = String::with_capacity(HEAD.len() + raw.len() + 1);
+    /// The `sdk_message` frame for an agent line numbered `seq` (none: unnumbered), built
+    /// without parsing the line again: the same text as serializing
+    /// [`ServerMessage::SdkMessage`] with that line as `data`.
+    pub fn sdk_message_json(raw: &str, seq: Option<Seq>) -> String {
+        const HEAD: &str = r#"{"type":"sdk_message","#;
+        let mut json = String::with_capacity(HEAD.len() + raw.len() + 40);
         json.push_str(HEAD);
+        if let Some(seq) = seq {
+            let _ = write!(json, r#""seq":{seq},"#);
+        }
+        json.push_str(r#""data":"#);
         json.push_str(raw);
         json.push('}');
         json
@@ -169,6 +231,9 @@ struct ServerFrame {
     kind: String,
     protocol_version: Option<u32>,
     session_id: Option<String>,
+    latest_seq: Option<Seq>,
+    oldest_seq: Option<Seq>,
+    seq: Option<Seq>,
     data: Option<Box<RawValue>>,
     error: Option<String>,
 }
@@ -178,22 +243,34 @@ impl TryFrom<ServerFrame> for ServerMessage {
 
     fn try_from(frame: ServerFrame) -> Result<Self, String> {
         let missing = |field: &str| format!("a {} frame needs `{field}`", frame.kind);
+        let data = |data: Option<Box<RawValue>>| data.ok_or_else(|| missing("data"));
+        let seq = frame.seq;
         Ok(match frame.kind.as_str() {
             "connected" => Self::Connected {
                 protocol_version: frame.protocol_version,
                 session_id: frame.session_id,
+                latest_seq: frame.latest_seq,
+                oldest_seq: frame.oldest_seq,
             },
             "sdk_message" => Self::SdkMessage {
-                data: frame.data.ok_or_else(|| missing("data"))?,
+                seq,
+                data: data(frame.data)?,
+            },
+            "user_message" => Self::UserMessage {
+                seq,
+                data: serde_json::from_str(data(frame.data)?.get()).map_err(|e| e.to_string())?,
+            },
+            "resync_required" => Self::ResyncRequired {
+                oldest_seq: frame.oldest_seq.ok_or_else(|| missing("oldest_seq"))?,
+                latest_seq: frame.latest_seq.ok_or_else(|| missing("latest_seq"))?,
             },
             "error" => Self::Error {
+                seq,
                 error: frame.error.ok_or_else(|| missing("error"))?,
             },
             "info" => Self::Info {
-                data: match frame.data {
-                    Some(raw) => serde_json::from_str(raw.get()).map_err(|e| e.to_string())?,
-                    None => return Err(missing("data")),
-                },
+                seq,
+                data: serde_json::from_str(data(frame.data)?.get()).map_err(|e| e.to_string())?,
             },
             other => return Err(format!("unknown server message type {other:?}")),
         })

@@ -123,6 +123,8 @@ fn server_messages_match_the_original_json() {
             ServerMessage::Connected {
                 protocol_version: None,
                 session_id: None,
+                latest_seq: None,
+                oldest_seq: None,
             },
             r#"{"type":"connected"}"#,
         ),
@@ -130,14 +132,51 @@ fn server_messages_match_the_original_json() {
             ServerMessage::Connected {
                 protocol_version: Some(1),
                 session_id: Some("abc".into()),
+                latest_seq: None,
+                oldest_seq: None,
             },
             r#"{"type":"connected","protocol_version":1,"session_id":"abc"}"#,
         ),
         (
+            ServerMessage::Connected {
+                protocol_version: Some(2),
+                session_id: Some("abc".into()),
+                latest_seq: Some(7),
+                oldest_seq: Some(3),
+            },
+            r#"{"type":"connected","protocol_version":2,"session_id":"abc","latest_seq":7,"oldest_seq":3}"#,
+        ),
+        (
             ServerMessage::SdkMessage {
+                seq: None,
                 data: RawValue::from_string(r#"{"type":"result","x":1}"#.into()).unwrap(),
             },
             r#"{"type":"sdk_message","data":{"type":"result","x":1}}"#,
+        ),
+        (
+            ServerMessage::SdkMessage {
+                seq: Some(12),
+                data: RawValue::from_string(r#"{"type":"result","x":1}"#.into()).unwrap(),
+            },
+            r#"{"type":"sdk_message","seq":12,"data":{"type":"result","x":1}}"#,
+        ),
+        (
+            ServerMessage::UserMessage {
+                seq: Some(4),
+                data: SdkUserMessage::text("hi"),
+            },
+            r#"{"type":"user_message","seq":4,"data":{"type":"user","message":{"role":"user","content":"hi"},"parent_tool_use_id":null,"session_id":""}}"#,
+        ),
+        (
+            ServerMessage::ResyncRequired {
+                oldest_seq: 5,
+                latest_seq: 9,
+            },
+            r#"{"type":"resync_required","oldest_seq":5,"latest_seq":9}"#,
+        ),
+        (
+            ServerMessage::info("numbered").with_seq(3),
+            r#"{"type":"info","seq":3,"data":"numbered"}"#,
         ),
         (
             ServerMessage::error("Server already has an active connection"),
@@ -159,12 +198,16 @@ fn server_messages_match_the_original_json() {
 fn sdk_message_frames_keep_the_line_byte_for_byte() {
     // Key order and spacing as the CLI wrote them, not as serde would.
     let line = r#"{"duration_ms":3, "type":"result","subtype":"success","é":"\u00e9"}"#;
-    let frame = ServerMessage::sdk_message_json(&AgentLine::parse(line).unwrap());
-    assert_eq!(frame, format!(r#"{{"type":"sdk_message","data":{line}}}"#));
-    let typed = ServerMessage::SdkMessage {
-        data: RawValue::from_string(line.into()).unwrap(),
-    };
-    assert_eq!(frame, typed.to_json());
+    let raw = AgentLine::parse(line).unwrap().raw();
+    for seq in [None, Some(1), Some(u64::MAX)] {
+        let frame = ServerMessage::sdk_message_json(raw, seq);
+        let typed = ServerMessage::SdkMessage {
+            seq,
+            data: RawValue::from_string(line.into()).unwrap(),
+        };
+        assert_eq!(frame, typed.to_json());
+        assert!(frame.ends_with(&format!(r#""data":{line}}}"#)));
+    }
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! Command-line flags, each also read from the environment.
 
-use std::{net::IpAddr, path::PathBuf};
+use std::{net::IpAddr, path::PathBuf, time::Duration};
 
 use clap::Parser;
 
@@ -38,11 +38,23 @@ pub struct Args {
     /// `web.js` and `pkg/` the page loads from `/client/`. Default: this repository's `npm/`.
     #[arg(long, env = "CLIENT_DIR")]
     pub client: Option<PathBuf>,
-    /// Bound, in bytes, of the agent output a session keeps while no client is connected, for
-    /// the next one; past it the oldest is dropped and the next client told. A connected client
-    /// may fall 1 MiB behind before the agent waits for it.
-    #[arg(long, env = "LOG_BYTES", default_value_t = 64 << 20)]
-    pub log_bytes: usize,
+    /// Where sessions are kept (each its frames and settings), so that they survive a restart.
+    /// Default: $XDG_STATE_HOME/claude-agent-server, else ~/.local/state/claude-agent-server.
+    #[arg(long, env = "STATE_DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// Bytes of its frames a session keeps for clients that (re)connect; past it the oldest go,
+    /// and a client that had not read them is told (`resync_required`). A connected client may
+    /// fall half of it behind before the agent waits for it.
+    #[arg(long, env = "HISTORY_BYTES", visible_alias = "log-bytes", default_value_t = 64 << 20)]
+    pub history_bytes: usize,
+    /// How long a session's agent may sit idle (no turn, no client) before it is stopped; the
+    /// session stays, and its next message resumes the conversation.
+    #[arg(long, env = "IDLE_TIMEOUT", default_value = "10m", value_parser = humantime::parse_duration)]
+    pub idle_timeout: Duration,
+    /// How often clients are pinged; one silent for three pings is dropped, so that it cannot
+    /// hold a session.
+    #[arg(long, env = "PING_INTERVAL", default_value = "15s", value_parser = humantime::parse_duration)]
+    pub ping_interval: Duration,
     /// Threads that serve connections and agents. One suits the relay, which waits on I/O;
     /// more help only with many busy sessions on many cores.
     #[arg(long, env = "WORKER_THREADS", default_value_t = 1)]
@@ -50,6 +62,16 @@ pub struct Args {
 }
 
 impl Args {
+    pub fn state_dir(&self) -> PathBuf {
+        self.state_dir.clone().unwrap_or_else(|| {
+            let home = || std::env::home_dir().unwrap_or_else(|| PathBuf::from("/"));
+            std::env::var_os("XDG_STATE_HOME")
+                .filter(|dir| !dir.is_empty())
+                .map_or_else(|| home().join(".local/state"), PathBuf::from)
+                .join("claude-agent-server")
+        })
+    }
+
     pub fn workspace(&self) -> PathBuf {
         self.workspace.clone().unwrap_or_else(|| {
             std::env::home_dir()

@@ -2,7 +2,7 @@
 //! 127.0.0.1 (DNS rebinding) and then be the server's own origin: so a request must name the
 //! server by an IP address, `localhost`, or a name given to `--allowed-host`.
 
-use std::net::IpAddr;
+use std::{net::IpAddr, sync::Arc};
 
 use axum::{
     extract::{Request, State},
@@ -10,8 +10,6 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Response},
 };
-
-use crate::http::AppState;
 
 /// The host names allowed besides IP addresses and `localhost`.
 #[derive(Debug, Clone, Default)]
@@ -59,13 +57,17 @@ fn host_name(host: &str) -> &str {
 }
 
 /// Refuses requests that name the server by a host it does not answer to.
-pub(crate) async fn check(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub(crate) async fn check(
+    State(hosts): State<Arc<Hosts>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let host = request
         .headers()
         .get(header::HOST)
         .and_then(|host| host.to_str().ok());
     match host {
-        Some(host) if !state.hosts.allow(host) => {
+        Some(host) if !hosts.allow(host) => {
             tracing::warn!(host, "refused a request for another host");
             let refusal = format!(
                 "Host {host:?} is not allowed: start the server with --allowed-host to allow it"

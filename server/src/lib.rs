@@ -4,15 +4,13 @@
 
 mod agent;
 mod args;
-mod config_store;
-mod event_log;
+mod connection;
 mod hosts;
 mod http;
 mod origins;
 mod server;
 mod session;
-mod ws;
-mod www;
+mod state;
 
 pub use agent::LocateError;
 pub use args::Args;

@@ -11,12 +11,12 @@ use tokio_util::sync::CancellationToken;
 use crate::{
     Args,
     agent::{LocateError, locate},
-    config_store::ConfigStore,
+    connection::Liveness,
     hosts::Hosts,
-    http::{AppState, router},
+    http::{WwwDirs, router},
     origins::Origins,
-    session::{AgentSettings, Session},
-    www::WwwDirs,
+    session::{Sessions, Settings},
+    state::AppState,
 };
 
 #[derive(Debug, Error)]
@@ -33,6 +33,11 @@ pub enum ServerError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("cannot read the sessions in {path}: {source}")]
+    State {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("server failed: {0}")]
     Serve(std::io::Error),
 }
@@ -45,20 +50,28 @@ pub async fn run(args: Args) -> Result<(), ServerError> {
         path: workspace.display().to_string(),
         source,
     })?;
-    let config = Arc::new(ConfigStore::default());
-    let settings = Arc::new(AgentSettings {
+    raise_open_files_limit();
+    let state_dir = args.state_dir();
+    let settings = Arc::new(Settings {
         program,
         workspace,
-        config: config.clone(),
+        state_dir: state_dir.clone(),
+        history_bytes: args.history_bytes,
     });
-    let session = Arc::new(Session::new(settings, args.log_bytes));
+    let sessions = Sessions::load(settings).map_err(|source| ServerError::State {
+        path: state_dir.display().to_string(),
+        source,
+    })?;
+    let sessions = Arc::new(sessions);
     let shutdown = CancellationToken::new();
     let state = AppState {
-        config,
-        session: session.clone(),
+        sessions: sessions.clone(),
         shutdown: shutdown.clone(),
         origins: Arc::new(Origins::new(&args.cors_origin)),
         hosts: Arc::new(Hosts::new(&args.allowed_host)),
+        liveness: Liveness {
+            ping_interval: args.ping_interval,
+        },
     };
 
     let addr = SocketAddr::new(args.host, args.port);
@@ -76,11 +89,25 @@ pub async fn run(args: Args) -> Result<(), ServerError> {
         tracing::info!("demo page at http://{local}/");
     }
 
+    // The legacy session's agent is started now, so that its first turn does not wait for it.
+    tokio::spawn({
+        let sessions = sessions.clone();
+        async move { sessions.legacy().prewarm().await }
+    });
+    tokio::spawn(hibernate_idle(sessions.clone(), args.idle_timeout));
+
     let app = router(state, &www);
-    // Frames go out as soon as they are written, not after the client's delayed ACK.
     let listener = listener.tap_io(|tcp| {
+        // Frames go out as soon as they are written, not after the client's delayed ACK.
         if let Err(error) = tcp.set_nodelay(true) {
             tracing::debug!(%error, "TCP_NODELAY");
+        }
+        // A peer that vanished without a word is found out even when nothing is sent.
+        let keepalive = socket2::TcpKeepalive::new()
+            .with_time(Duration::from_secs(30))
+            .with_interval(Duration::from_secs(10));
+        if let Err(error) = socket2::SockRef::from(&*tcp).set_tcp_keepalive(&keepalive) {
+            tracing::debug!(%error, "TCP keepalive");
         }
     });
     let serve =
@@ -88,10 +115,31 @@ pub async fn run(args: Args) -> Result<(), ServerError> {
     let server = tokio::spawn(async move { serve.await });
     wait_for_signal(&shutdown).await;
     tracing::info!("shutting down");
-    session.shutdown().await;
+    sessions.shutdown().await;
     match tokio::time::timeout(Duration::from_secs(2), server).await {
         Ok(Ok(result)) => result.map_err(ServerError::Serve),
         Ok(Err(_)) | Err(_) => Ok(()),
+    }
+}
+
+/// Checks for idle sessions a few times per `idle` timeout, and hibernates them.
+async fn hibernate_idle(sessions: Arc<Sessions>, idle: Duration) {
+    let mut ticks = tokio::time::interval((idle / 4).max(Duration::from_millis(100)));
+    loop {
+        ticks.tick().await;
+        sessions.hibernate_idle(idle).await;
+    }
+}
+
+/// Each session keeps its log file open, and each agent has three pipes: lift the soft limit
+/// of open files to the hard one.
+fn raise_open_files_limit() {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    if let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE)
+        && soft < hard
+        && let Err(error) = setrlimit(Resource::RLIMIT_NOFILE, hard, hard)
+    {
+        tracing::debug!(%error, "RLIMIT_NOFILE");
     }
 }
 

@@ -26,7 +26,9 @@ async fn start_with(args: &[&str]) -> (TestServer, Client) {
 async fn hang(server: &TestServer, client: &mut Client) -> u32 {
     client.say("[[hang]]").await;
     client
-        .until(|f| matches!(f, ServerMessage::Info { data } if data.contains("SIGTERM blocked")))
+        .until(
+            |f| matches!(f, ServerMessage::Info { data, .. } if data.contains("SIGTERM blocked")),
+        )
         .await;
     let agents = descendants(server.pid());
     assert_eq!(agents.len(), 1, "{agents:?}");
@@ -67,7 +69,9 @@ async fn stderr_is_relayed_as_info() {
     client.say("[[stderr:something odd happened]]").await;
     // stderr is its own pipe: its lines keep their order, not their place among stdout's.
     client
-        .until(|f| matches!(f, ServerMessage::Info { data } if data == "something odd happened"))
+        .until(
+            |f| matches!(f, ServerMessage::Info { data, .. } if data == "something odd happened"),
+        )
         .await;
 }
 
@@ -88,7 +92,7 @@ async fn a_crash_mid_line_is_reported_and_the_next_message_restarts_the_agent() 
         notice.ends_with(r#"{"type":"assistant","message":{"id":"msg_"#),
         "{notice}"
     );
-    let Some(ServerMessage::Error { error }) = frames.last() else {
+    let Some(ServerMessage::Error { error, .. }) = frames.last() else {
         unreachable!()
     };
     assert_eq!(

@@ -256,7 +256,7 @@ async fn bad_input_gets_an_error_and_breaks_nothing() {
         .until(|f| matches!(f, ServerMessage::Error { .. }))
         .await;
     assert!(
-        matches!(reply.last(), Some(ServerMessage::Error { error }) if error.starts_with("Invalid message format"))
+        matches!(reply.last(), Some(ServerMessage::Error { error, .. }) if error.starts_with("Invalid message format"))
     );
 
     // Neither the connection nor the agent suffered.
@@ -306,11 +306,9 @@ async fn a_killed_agent_is_reported_and_the_next_message_resumes() {
     client.say("What was the word?").await;
     let frames = client.turn().await;
     assert_eq!(assistant_text(&frames), "You said: What was the word?");
-    assert!(
-        frames.iter().any(
-            |f| matches!(f, ServerMessage::Info { data } if data.contains("resuming session"))
-        )
-    );
+    assert!(frames.iter().any(
+        |f| matches!(f, ServerMessage::Info { data, .. } if data.contains("resuming session"))
+    ));
     // The new agent sent the earlier conversation along: it resumed.
     let request = api
         .wait_for_request(

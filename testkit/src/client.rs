@@ -85,7 +85,7 @@ impl Client {
 /// The agent message inside an `sdk_message` frame.
 pub fn sdk(frame: &ServerMessage) -> Option<Value> {
     match frame {
-        ServerMessage::SdkMessage { data } => Some(serde_json::from_str(data.get()).unwrap()),
+        ServerMessage::SdkMessage { data, .. } => Some(serde_json::from_str(data.get()).unwrap()),
         _ => None,
     }
 }
@@ -99,7 +99,7 @@ pub fn errors(frames: &[ServerMessage]) -> Vec<&str> {
     frames
         .iter()
         .filter_map(|frame| match frame {
-            ServerMessage::Error { error } => Some(error.as_str()),
+            ServerMessage::Error { error, .. } => Some(error.as_str()),
             _ => None,
         })
         .collect()
@@ -110,7 +110,7 @@ pub fn infos(frames: &[ServerMessage]) -> Vec<&str> {
     frames
         .iter()
         .filter_map(|frame| match frame {
-            ServerMessage::Info { data } => Some(data.as_str()),
+            ServerMessage::Info { data, .. } => Some(data.as_str()),
             _ => None,
         })
         .collect()

@@ -25,13 +25,14 @@ pub(crate) struct LaunchSpec {
 
 impl LaunchSpec {
     /// The launch for `config`, in `workspace` unless it names a `cwd`, resuming the CLI
-    /// session `resume` when given. Values use the `--flag=value` form so none can pass for a
-    /// flag.
+    /// session `resume` when given (a copy of it with `fork`). Values use the `--flag=value`
+    /// form so none can pass for a flag.
     pub(crate) fn new(
         program: &Path,
         config: &QueryConfig,
         workspace: &Path,
         resume: Option<&str>,
+        fork: bool,
     ) -> Self {
         let mut args: Vec<String> = [
             "--output-format",
@@ -95,6 +96,9 @@ impl LaunchSpec {
         }
         if let Some(session) = resume {
             args.push(format!("--resume={session}"));
+            if fork {
+                args.push("--fork-session".to_owned());
+            }
         }
 
         let mut env = vec![("CLAUDE_CODE_ENTRYPOINT", "sdk-ts".to_owned())];
@@ -127,7 +131,13 @@ mod tests {
 
     fn spec(config: &str, resume: Option<&str>) -> LaunchSpec {
         let config = QueryConfig::from_json(config).unwrap().config;
-        LaunchSpec::new(Path::new("/bin/claude"), &config, Path::new("/ws"), resume)
+        LaunchSpec::new(
+            Path::new("/bin/claude"),
+            &config,
+            Path::new("/ws"),
+            resume,
+            false,
+        )
     }
 
     #[test]

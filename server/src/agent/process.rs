@@ -1,5 +1,5 @@
 //! A running agent: the CLI process, the one writer of its stdin, the reader that turns its
-//! stdout into log frames, the stderr drain, and its supervised end.
+//! stdout into events for its session, and its supervised end.
 
 use std::{
     collections::HashMap,
@@ -13,25 +13,24 @@ use std::{
     time::Duration,
 };
 
-use axum::extract::ws::Utf8Bytes;
 use claude_agent_protocol::{
-    AgentLine, LineKind, MessageKind, ServerMessage, ToAgent,
+    AgentLine, LineKind, ToAgent,
     agent::{ControlResponse, ControlToAgent, ServerRequest},
 };
 use nix::{sys::signal::Signal, unistd::Pid};
 use thiserror::Error;
 use tokio::{
     io::{AsyncBufRead, AsyncBufReadExt, AsyncWriteExt, BufReader},
-    process::{Child, ChildStderr, ChildStdin, Command},
+    process::{Child, ChildStdin, Command},
     sync::{oneshot, watch},
 };
 
-use super::{LaunchSpec, stderr_tail::StderrTail};
-use crate::event_log::{EventLog, frame};
-
-/// Longest stdout line relayed; a longer one is dropped with a notice rather than exhausting
-/// memory.
-const MAX_LINE: usize = 256 << 20;
+use super::{
+    LaunchSpec,
+    events::{AgentEvent, AgentSink, Notice},
+    lines::{Lines, Piece, preview},
+    stderr::{self, StderrTail},
+};
 /// The agent's stdout pipe, and what one read of it may take (Linux allows pipes up to
 /// `/proc/sys/fs/pipe-max-size`, 1 MiB by default).
 const PIPE_BYTES: i32 = 1 << 20;
@@ -70,15 +69,18 @@ struct Shared {
     /// The server's control requests awaiting the CLI's answer, by request id.
     pending: Mutex<HashMap<String, oneshot::Sender<ControlResponse>>>,
     next_request: AtomicU64,
-    /// The CLI's own session id, learned from its messages; what a restart resumes.
-    session_id: Mutex<Option<String>>,
+    /// The CLI answered `initialize`: it is up.
+    initialized: AtomicBool,
     /// Set when the server ends the agent, so its exit is no failure to report.
     stopping: AtomicBool,
 }
 
 impl Agent {
-    /// Starts the CLI, relaying what it prints into `log`, and sends `initialize`.
-    pub(crate) async fn spawn(spec: &LaunchSpec, log: Arc<EventLog>) -> Result<Self, AgentError> {
+    /// Starts the CLI, telling `sink` what it prints, and sends `initialize`.
+    pub(crate) async fn spawn(
+        spec: &LaunchSpec,
+        sink: Arc<dyn AgentSink>,
+    ) -> Result<Self, AgentError> {
         let spawn_error = |source| AgentError::Spawn {
             program: spec.program.display().to_string(),
             source,
@@ -116,17 +118,16 @@ impl Agent {
             stdin: tokio::sync::Mutex::new(stdin),
             pending: Mutex::default(),
             next_request: AtomicU64::new(1),
-            // Known before the CLI says it, so that a restart after an early death still resumes.
-            session_id: Mutex::new(spec.resume.clone()),
+            initialized: AtomicBool::new(false),
             stopping: AtomicBool::new(false),
         });
         let (exit_tx, exit) = watch::channel(false);
         let tail = Arc::new(StderrTail::default());
-        let stderr = tokio::spawn(drain_stderr(
-            stderr.expect("piped"),
-            tail.clone(),
-            log.clone(),
-        ));
+        let stderr = stderr.expect("piped");
+        let stderr = tokio::spawn({
+            let (tail, sink) = (tail.clone(), sink.clone());
+            async move { stderr::drain(stderr, &tail, &*sink).await }
+        });
         let stdout = stdout.expect("piped");
         // A deeper pipe lets the agent write ahead and the relay read in bigger batches.
         if let Err(error) =
@@ -137,14 +138,14 @@ impl Agent {
         let stdout = tokio::spawn(relay_stdout(
             BufReader::with_capacity(READ_BYTES, stdout),
             shared.clone(),
-            log.clone(),
+            sink.clone(),
         ));
         tokio::spawn(supervise(
             child,
             [stdout, stderr],
             tail,
             shared.clone(),
-            log,
+            sink,
             exit_tx,
         ));
         tracing::info!(pid, program = %spec.program.display(), args = ?spec.args, "agent started");
@@ -155,8 +156,9 @@ impl Agent {
         };
         let handle = agent.clone();
         tokio::spawn(async move {
-            if let Err(error) = handle.request(initialize).await {
-                tracing::warn!(%error, "agent initialize failed");
+            match handle.request(initialize).await {
+                Ok(()) => handle.shared.initialized.store(true, Ordering::SeqCst),
+                Err(error) => tracing::warn!(%error, "agent initialize failed"),
             }
         });
         Ok(agent)
@@ -175,9 +177,9 @@ impl Agent {
         !*self.exit.borrow()
     }
 
-    /// The CLI's session id, once it has reported one.
-    pub(crate) fn session_id(&self) -> Option<String> {
-        lock(&self.shared.session_id).clone()
+    /// Whether the CLI has answered `initialize`.
+    pub(crate) fn is_initialized(&self) -> bool {
+        self.shared.initialized.load(Ordering::SeqCst)
     }
 
     /// Writes one line to the CLI's stdin.
@@ -267,14 +269,14 @@ fn kill_group(pid: u32, signal: Signal) {
     }
 }
 
-/// Reads stdout to its end: messages go to the log byte for byte, control lines are served.
+/// Reads stdout to its end: messages go to the sink byte for byte, control lines are served.
 async fn relay_stdout(
     mut stdout: impl AsyncBufRead + Unpin,
     shared: Arc<Shared>,
-    log: Arc<EventLog>,
+    sink: Arc<dyn AgentSink>,
 ) {
     let mut lines = Lines::default();
-    let mut actions = Vec::new();
+    let mut replies = Vec::new();
     loop {
         let chunk = match stdout.fill_buf().await {
             Ok(chunk) => chunk,
@@ -284,48 +286,53 @@ async fn relay_stdout(
             }
         };
         if chunk.is_empty() {
-            if let Some(text) = lines.finish() {
-                log.append(notice(text)).await;
+            if let Some(notice) = lines.finish() {
+                sink.accept(&mut vec![AgentEvent::Notice(notice)]);
             }
             return;
         }
-        // Every line of this read is decided while borrowed from the read buffer, then acted
-        // on in one batch.
+        // Every line of this read is decided while borrowed from the read buffer, then handed
+        // over in one batch.
+        let mut events = Vec::new();
         let mut used = 0;
         while used < chunk.len() {
             let (taken, piece) = lines.feed(&chunk[used..]);
             used += taken;
             match piece {
-                Piece::Line(line) => actions.extend(shared.act_on(line)),
-                Piece::TooLong(len) => actions.push(Action::Append(notice(too_long(len)))),
+                Piece::Line(line) => shared.act_on(line, &mut events, &mut replies),
+                // Only ever the first line of a read, so it goes first, on its own.
+                Piece::Spanned => {
+                    let mut spanned = Vec::with_capacity(1);
+                    shared.act_on(lines.spanned(), &mut spanned, &mut replies);
+                    sink.accept(&mut spanned);
+                }
+                Piece::TooLong(len) => events.push(AgentEvent::Notice(Notice::TooLong(len))),
                 Piece::Pending => {}
             }
         }
+        sink.accept(&mut events);
+        drop(events);
         stdout.consume(used);
-        shared.apply(&mut actions, &log).await;
+        for reply in replies.drain(..) {
+            if let Err(error) = shared.write(&reply).await {
+                tracing::debug!(%error, "could not answer the agent");
+            }
+        }
+        sink.ready().await;
     }
 }
 
-/// What a stdout line asks of the server.
-enum Action {
-    Append(Utf8Bytes),
-    Write(ToAgent),
-}
-
-fn notice(text: String) -> Utf8Bytes {
-    frame(&ServerMessage::info(text))
-}
-
-fn too_long(len: usize) -> String {
-    format!("Dropped a line of {len} bytes from the agent: over {MAX_LINE} bytes")
-}
-
 impl Shared {
-    /// Reads one line (without its `\n`): a message becomes its frame; a control response
-    /// reaches its waiter here and now; a control request gets its refusal.
-    fn act_on(&self, line: &[u8]) -> Option<Action> {
+    /// Reads one line (without its `\n`): a message becomes an event; a control response
+    /// reaches its waiter here and now; a control request gets its refusal among `replies`.
+    fn act_on<'a>(
+        &self,
+        line: &'a [u8],
+        events: &mut Vec<AgentEvent<'a>>,
+        replies: &mut Vec<ToAgent>,
+    ) {
         if line.iter().all(u8::is_ascii_whitespace) {
-            return None;
+            return;
         }
         let parsed = std::str::from_utf8(line)
             .map_err(|e| e.to_string())
@@ -334,155 +341,31 @@ impl Shared {
             Ok(line) => line,
             Err(error) => {
                 tracing::warn!(%error, line = %preview(line), "agent printed a line that is no message");
-                let text = format!("Ignored a line from the agent ({error}): {}", preview(line));
-                return Some(Action::Append(notice(text)));
+                let preview = preview(line);
+                events.push(AgentEvent::Notice(Notice::NotAMessage { error, preview }));
+                return;
             }
         };
-        match line.kind() {
-            LineKind::Message(head) => {
-                if let (MessageKind::System | MessageKind::Result, Some(id)) =
-                    (&head.kind, &head.session_id)
-                {
-                    let mut known = lock(&self.session_id);
-                    if known.as_deref() != Some(id) {
-                        *known = Some(id.as_ref().to_owned());
-                    }
-                }
-                let frame = ServerMessage::sdk_message_json(&line);
-                Some(Action::Append(Utf8Bytes::from(frame)))
-            }
+        let raw = line.raw();
+        match line.into_kind() {
+            LineKind::Message(head) => events.push(AgentEvent::Message { raw, head }),
             LineKind::ControlResponse(response) => {
                 // Unknown ids are answers to requests given up on, or echoes: dropped.
                 if let Some(waiter) = lock(&self.pending).remove(response.request_id()) {
-                    let _ = waiter.send(response.clone());
+                    let _ = waiter.send(response);
                 }
-                None
             }
             LineKind::ControlRequest {
                 request_id,
                 request,
             } => {
                 tracing::debug!(subtype = %request.subtype, "refusing an agent control request");
-                let refusal = ControlResponse::unsupported(request_id.clone(), &request.subtype);
+                let refusal = ControlResponse::unsupported(request_id, &request.subtype);
                 let line = ControlToAgent::ControlResponse { response: refusal };
-                Some(Action::Write(ToAgent::Control(line)))
+                replies.push(ToAgent::Control(line));
             }
-            LineKind::ControlCancelRequest { .. } | LineKind::KeepAlive => None,
+            LineKind::ControlCancelRequest { .. } | LineKind::KeepAlive => {}
         }
-    }
-
-    /// Carries out `actions` in order: frames go to the log together.
-    async fn apply(&self, actions: &mut Vec<Action>, log: &EventLog) {
-        let mut frames = Vec::new();
-        for action in actions.drain(..) {
-            match action {
-                Action::Append(frame) => frames.push(frame),
-                Action::Write(line) => {
-                    log.append_all(frames.drain(..)).await;
-                    if let Err(error) = self.write(&line).await {
-                        tracing::debug!(%error, "could not answer the agent");
-                    }
-                }
-            }
-        }
-        log.append_all(frames).await;
-    }
-}
-
-/// Splits a byte stream into lines: in place where a line lies whole in one read (the common
-/// case), through a buffer where it spans reads; a line over [`MAX_LINE`] is skipped, not
-/// buffered.
-#[derive(Debug, Default)]
-struct Lines {
-    partial: Vec<u8>,
-    /// Bytes of an overlong line skipped so far.
-    skipped: usize,
-    /// `partial` holds a finished line, to be cleared by the next feed.
-    finished: bool,
-}
-
-#[derive(Debug, PartialEq)]
-enum Piece<'a> {
-    /// A complete line, without its `\n`.
-    Line(&'a [u8]),
-    /// A line of this many bytes was skipped.
-    TooLong(usize),
-    /// The line goes on in the next read.
-    Pending,
-}
-
-impl Lines {
-    /// Takes from `chunk` up to the end of one line; returns how many bytes it used.
-    fn feed<'a>(&'a mut self, chunk: &'a [u8]) -> (usize, Piece<'a>) {
-        if std::mem::take(&mut self.finished) {
-            self.partial.clear();
-        }
-        let Some(at) = memchr::memchr(b'\n', chunk) else {
-            if self.skipped > 0 || self.partial.len() + chunk.len() > MAX_LINE {
-                self.skipped += std::mem::take(&mut self.partial).len() + chunk.len();
-            } else {
-                self.partial.extend_from_slice(chunk);
-            }
-            return (chunk.len(), Piece::Pending);
-        };
-        let piece = if self.skipped > 0 || self.partial.len() + at > MAX_LINE {
-            let len = std::mem::take(&mut self.skipped) + self.partial.len() + at + 1;
-            self.partial.clear();
-            Piece::TooLong(len)
-        } else if self.partial.is_empty() {
-            Piece::Line(&chunk[..at])
-        } else {
-            self.partial.extend_from_slice(&chunk[..at]);
-            self.finished = true;
-            Piece::Line(&self.partial)
-        };
-        (at + 1, piece)
-    }
-
-    /// At the end of output: a notice for what came after the last newline, if anything.
-    fn finish(&mut self) -> Option<String> {
-        if self.finished {
-            return None;
-        }
-        if self.skipped > 0 {
-            return Some(too_long(self.skipped + self.partial.len()));
-        }
-        (!self.partial.is_empty()).then(|| {
-            format!(
-                "The agent's output ended in the middle of a line; dropped {} bytes: {}",
-                self.partial.len(),
-                preview(&self.partial)
-            )
-        })
-    }
-}
-
-/// The start of a line, for notices.
-fn preview(line: &[u8]) -> String {
-    let text = String::from_utf8_lossy(&line[..line.len().min(200)]);
-    if line.len() > 200 {
-        format!("{text}…")
-    } else {
-        text.into_owned()
-    }
-}
-
-/// Logs stderr, keeps its tail for the exit report, and relays it as `info` frames as the
-/// original did.
-async fn drain_stderr(stderr: ChildStderr, tail: Arc<StderrTail>, log: Arc<EventLog>) {
-    let mut lines = BufReader::new(stderr);
-    let mut buf = Vec::new();
-    loop {
-        buf.clear();
-        match lines.read_until(b'\n', &mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(_) => {}
-        }
-        let line = String::from_utf8_lossy(&buf);
-        let line = line.trim_end();
-        tracing::info!(target: "agent_stderr", "{line}");
-        tail.push(line);
-        log.append_message(&ServerMessage::info(line)).await;
     }
 }
 
@@ -492,7 +375,7 @@ async fn supervise(
     readers: [tokio::task::JoinHandle<()>; 2],
     tail: Arc<StderrTail>,
     shared: Arc<Shared>,
-    log: Arc<EventLog>,
+    sink: Arc<dyn AgentSink>,
     exit: watch::Sender<bool>,
 ) {
     let status = child.wait().await;
@@ -509,10 +392,11 @@ async fn supervise(
     let stopping = shared.stopping.load(Ordering::SeqCst);
     let report = describe_exit(&status, &tail.text());
     tracing::info!(pid = shared.pid, %report, stopping, "agent ended");
-    if !stopping {
-        log.append_message(&ServerMessage::error(report)).await;
-    }
     let _ = exit.send(true);
+    sink.accept(&mut vec![AgentEvent::Exited {
+        report,
+        expected: stopping,
+    }]);
 }
 
 fn describe_exit(status: &io::Result<ExitStatus>, stderr: &str) -> String {
@@ -537,50 +421,6 @@ fn describe_exit(status: &io::Result<ExitStatus>, stderr: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Every piece `Lines` makes of `input` read in chunks of `size`, then its end notice.
-    fn pieces(input: &[u8], size: usize) -> Vec<String> {
-        let mut lines = Lines::default();
-        let mut out = Vec::new();
-        for mut chunk in input.chunks(size) {
-            while !chunk.is_empty() {
-                let (used, piece) = lines.feed(chunk);
-                match piece {
-                    Piece::Line(line) => out.push(String::from_utf8(line.to_vec()).unwrap()),
-                    Piece::TooLong(len) => out.push(format!("too long: {len}")),
-                    Piece::Pending => {}
-                }
-                chunk = &chunk[used..];
-            }
-        }
-        out.extend(lines.finish());
-        out
-    }
-
-    #[test]
-    fn lines_are_split_in_place_and_across_reads() {
-        let input = b"{\"a\":1}\n{\"b\":2}\n{\"c\"";
-        for size in [1, 3, 64] {
-            let got = pieces(input, size);
-            assert_eq!(got[..2], ["{\"a\":1}", "{\"b\":2}"], "{size}");
-            assert!(
-                got[2].starts_with(
-                    "The agent's output ended in the middle of a line; dropped 4 bytes"
-                )
-            );
-        }
-        assert_eq!(pieces(b"{}\n", 2), ["{}"], "a finished line is no leftover");
-    }
-
-    #[test]
-    fn an_overlong_line_is_skipped_whole() {
-        let mut input = vec![b'x'; MAX_LINE + 10];
-        input.extend_from_slice(b"\nok\n");
-        assert_eq!(
-            pieces(&input, 1 << 16),
-            [format!("too long: {}", MAX_LINE + 11), "ok".to_owned()]
-        );
-    }
 
     #[test]
     fn exits_read_like_the_originals() {

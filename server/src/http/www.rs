@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use axum::{Router, handler::HandlerWithoutStateExt};
 use tower_http::services::{ServeDir, ServeFile};
 
-use crate::http::not_found;
+use super::not_found;
 
 /// This repository's `www/`, for a server run from its checkout.
 const WWW: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../www");

@@ -1,6 +1,34 @@
-//! The last lines an agent wrote to stderr, for the report of its death.
+//! The agent's stderr: drained line by line to the log and the session, and its last lines
+//! kept for the report of its death.
 
 use std::{collections::VecDeque, sync::Mutex};
+
+use tokio::{
+    io::{AsyncBufReadExt, BufReader},
+    process::ChildStderr,
+};
+
+use super::events::{AgentEvent, AgentSink};
+
+/// Reads stderr to its end: each line is logged, kept in `tail`, and passed to `sink` (the
+/// original relayed stderr to clients too).
+pub(crate) async fn drain(stderr: ChildStderr, tail: &StderrTail, sink: &dyn AgentSink) {
+    let mut lines = BufReader::new(stderr);
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        match lines.read_until(b'\n', &mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        let line = String::from_utf8_lossy(&buf);
+        let line = line.trim_end();
+        tracing::info!(target: "agent_stderr", "{line}");
+        tail.push(line);
+        sink.accept(&mut vec![AgentEvent::Stderr(line)]);
+        sink.ready().await;
+    }
+}
 
 /// How much stderr the report keeps, as the TS SDK does.
 const TAIL_BYTES: usize = 2048;

@@ -1,0 +1,45 @@
+//! What an agent tells its session: every message line and notice, in order, and its end. The
+//! agent knows its session only as an [`AgentSink`]; the session turns events into frames.
+
+use std::{future::Future, pin::Pin};
+
+use claude_agent_protocol::agent::MessageHead;
+use thiserror::Error;
+
+use super::lines::MAX_LINE;
+
+/// One thing the agent did, borrowed from its output where it can be.
+#[derive(Debug)]
+pub(crate) enum AgentEvent<'a> {
+    /// A message for clients, as the CLI printed it (without its `\n`).
+    Message { raw: &'a str, head: MessageHead<'a> },
+    /// A line the CLI wrote to stderr.
+    Stderr(&'a str),
+    /// Something about its output that clients should know.
+    Notice(Notice),
+    /// The process ended: `report` says how; `expected` when the server ended it.
+    Exited { report: String, expected: bool },
+}
+
+/// Output of the agent that is not passed on, and why.
+#[derive(Debug, Error)]
+pub(crate) enum Notice {
+    #[error("Ignored a line from the agent ({error}): {preview}")]
+    NotAMessage { error: String, preview: String },
+    #[error("Dropped a line of {0} bytes from the agent: over {MAX_LINE} bytes")]
+    TooLong(usize),
+    #[error("The agent's output ended in the middle of a line; dropped {len} bytes: {preview}")]
+    EndedMidLine { len: usize, preview: String },
+}
+
+/// A boxed future, for the one async method of [`AgentSink`].
+pub(crate) type Ready<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
+
+/// Where an agent's events go.
+pub(crate) trait AgentSink: Send + Sync + std::fmt::Debug + 'static {
+    /// Takes `events` in order, leaving the vector empty. It must not block: it is called with
+    /// the agent's read buffer borrowed.
+    fn accept(&self, events: &mut Vec<AgentEvent<'_>>);
+    /// Resolves once the sink can take more: how a slow reader holds the agent back.
+    fn ready(&self) -> Ready<'_>;
+}

@@ -1,0 +1,31 @@
+//! A JSON request body, as text: requests of any other content type are refused, so that a
+//! web page of another site cannot post one with a plain form.
+
+use axum::{
+    extract::{FromRequest, Request},
+    http::header,
+};
+
+use super::error::ApiError;
+
+#[derive(Debug)]
+pub(crate) struct JsonText(pub(crate) String);
+
+impl<S: Send + Sync> FromRequest<S> for JsonText {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let json = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|value| value.trim_start().starts_with("application/json"));
+        if !json {
+            return Err(ApiError::NotJson);
+        }
+        String::from_request(request, state)
+            .await
+            .map(Self)
+            .map_err(|rejection| ApiError::Invalid(rejection.body_text()))
+    }
+}

@@ -1,0 +1,38 @@
+//! The original's `/config`: the legacy session's config, replaced whole by a `POST`.
+
+use axum::{
+    Json,
+    extract::State,
+    response::{IntoResponse, Response},
+};
+use claude_agent_protocol::QueryConfig;
+use serde_json::{Value, json};
+
+use super::{body::JsonText, error::ApiError};
+use crate::state::AppState;
+
+pub(super) async fn get(State(state): State<AppState>) -> Json<Value> {
+    Json(json!({ "config": state.sessions.legacy().config().redacted() }))
+}
+
+/// Replaces the config. A value of the wrong type is refused naming its field, and the old
+/// config stays; keys that are no option are ignored and listed.
+pub(super) async fn post(
+    State(state): State<AppState>,
+    body: Result<JsonText, ApiError>,
+) -> Response {
+    let parsed = body.and_then(|JsonText(body)| {
+        QueryConfig::from_json(&body).map_err(|e| ApiError::Invalid(e.to_string()))
+    });
+    let parsed = match parsed {
+        Ok(parsed) => parsed,
+        Err(error) => return error.without_code(),
+    };
+    if !parsed.ignored.is_empty() {
+        tracing::info!(ignored = ?parsed.ignored, "config keys that are no agent option were ignored");
+    }
+    let legacy = state.sessions.legacy();
+    legacy.replace_config(parsed.config).await;
+    let config = legacy.config().redacted();
+    Json(json!({ "success": true, "config": config, "ignored": parsed.ignored })).into_response()
+}

@@ -1,0 +1,76 @@
+//! The API's errors: each a status, a message for people and a stable code for programs.
+
+use axum::{
+    Json,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use claude_agent_protocol::sessions::ErrorAnswer;
+use thiserror::Error;
+
+use crate::session::SessionError;
+
+#[derive(Debug, Error)]
+pub(crate) enum ApiError {
+    /// Blocks cross-site form posts, which cannot send JSON without a preflight.
+    #[error("Content-Type must be application/json")]
+    NotJson,
+    #[error("{0}")]
+    Invalid(String),
+    #[error("No session {0:?}")]
+    NoSession(String),
+    #[error("The default session (of /config and /ws) cannot be deleted")]
+    DefaultSession,
+    #[error(transparent)]
+    Session(#[from] SessionError),
+}
+
+impl ApiError {
+    fn status(&self) -> StatusCode {
+        match self {
+            Self::NotJson => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Invalid(_) => StatusCode::BAD_REQUEST,
+            Self::NoSession(_) => StatusCode::NOT_FOUND,
+            Self::DefaultSession
+            | Self::Session(SessionError::Busy | SessionError::NothingToFork) => {
+                StatusCode::CONFLICT
+            }
+            Self::Session(SessionError::Agent(_)) => StatusCode::BAD_GATEWAY,
+            Self::Session(SessionError::Store(_)) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            Self::NotJson => "not_json",
+            Self::Invalid(_) => "invalid_request",
+            Self::NoSession(_) => "session_not_found",
+            Self::DefaultSession => "default_session",
+            Self::Session(SessionError::Busy) => "busy",
+            Self::Session(SessionError::NothingToFork) => "nothing_to_fork",
+            Self::Session(SessionError::Agent(_)) => "agent_unavailable",
+            Self::Session(SessionError::Store(_)) => "storage_failed",
+        }
+    }
+}
+
+impl ApiError {
+    /// The answer as the original's `/config` gives it: `{"error": …}` alone.
+    pub(super) fn without_code(self) -> Response {
+        let answer = ErrorAnswer {
+            error: self.to_string(),
+            code: None,
+        };
+        (self.status(), Json(answer)).into_response()
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let answer = ErrorAnswer {
+            error: self.to_string(),
+            code: Some(self.code().to_owned()),
+        };
+        (self.status(), Json(answer)).into_response()
+    }
+}

@@ -1,0 +1,59 @@
+//! Routes: the original's `GET`/`POST /config` and `GET /ws` (the legacy session), the v1
+//! sessions API under `/v1/`, the demo page at `/` (`www`); 404 for everything else.
+
+mod body;
+mod config;
+mod error;
+mod openapi;
+mod sessions;
+mod ws;
+mod www;
+
+use axum::{
+    Router,
+    http::{Method, StatusCode, header},
+    middleware,
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use tower_http::cors::CorsLayer;
+
+pub(crate) use www::WwwDirs;
+
+use crate::{hosts, state::AppState};
+
+/// The router. Pages of `state.origins` may call the HTTP API (CORS) and open WebSockets;
+/// requests for a host not in `state.hosts` are refused.
+pub(crate) fn router(state: AppState, www: &WwwDirs) -> Router {
+    let mut api = Router::new()
+        .route("/config", get(config::get).post(config::post))
+        .route("/v1/sessions", get(sessions::list).post(sessions::create))
+        .route(
+            "/v1/sessions/{id}",
+            get(sessions::get).delete(sessions::delete),
+        )
+        .route("/v1/sessions/{id}/fork", post(sessions::fork))
+        .route("/v1/sessions/{id}/messages", post(sessions::message))
+        .route("/v1/sessions/{id}/interrupt", post(sessions::interrupt))
+        .route("/v1/openapi.json", get(openapi::document));
+    if state.origins.allows_others() {
+        api = api.layer(
+            CorsLayer::new()
+                .allow_origin(state.origins.cors())
+                .allow_methods([Method::GET, Method::POST, Method::DELETE])
+                .allow_headers([header::CONTENT_TYPE]),
+        );
+    }
+    api.route("/ws", get(ws::legacy))
+        .route("/v1/sessions/{id}/ws", get(ws::session))
+        .merge(www.routes())
+        .layer(middleware::from_fn_with_state(
+            state.hosts.clone(),
+            hosts::check,
+        ))
+        .with_state(state)
+}
+
+pub(crate) async fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, "Not Found").into_response()
+}

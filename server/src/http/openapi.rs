@@ -1,0 +1,30 @@
+//! `/v1/openapi.json`: the OpenAPI document of the v1 API, generated from the handlers and the
+//! protocol's types.
+
+use axum::Json;
+use utoipa::OpenApi;
+
+use super::sessions;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "claude-agent-server",
+        description = "Sessions of the Claude Code agent. \
+        Each session's frames stream over the WebSocket `/v1/sessions/{id}/ws?after=<seq>`."
+    ),
+    paths(
+        sessions::list,
+        sessions::create,
+        sessions::get,
+        sessions::delete,
+        sessions::fork,
+        sessions::message,
+        sessions::interrupt
+    )
+)]
+struct ApiDoc;
+
+pub(super) async fn document() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

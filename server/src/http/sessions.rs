@@ -1,0 +1,149 @@
+//! `/v1/sessions`: sessions created, listed, inspected, forked and deleted; messages and
+//! interrupts over HTTP. Each session's WebSocket is in `ws.rs`.
+
+use std::sync::Arc;
+
+use axum::{
+    Json,
+    extract::{Path, State},
+    http::StatusCode,
+    response::IntoResponse,
+};
+use claude_agent_protocol::{
+    ClientMessage, QueryConfig, SessionInfo,
+    sessions::{CreateSession, ErrorAnswer, MessageAccepted, SessionList},
+};
+use futures_util::future::join_all;
+
+use super::{body::JsonText, error::ApiError};
+use crate::{
+    session::{NewSession, Session},
+    state::AppState,
+};
+
+fn find(state: &AppState, id: String) -> Result<Arc<Session>, ApiError> {
+    state.sessions.get(&id).ok_or(ApiError::NoSession(id))
+}
+
+/// Every session, oldest first.
+#[utoipa::path(get, path = "/v1/sessions", tag = "sessions",
+    responses((status = 200, body = SessionList)))]
+pub(super) async fn list(State(state): State<AppState>) -> Json<SessionList> {
+    let sessions = state.sessions.list();
+    Json(SessionList {
+        sessions: join_all(sessions.iter().map(|s| s.info())).await,
+    })
+}
+
+/// Creates a session and starts its agent, so that its first turn does not wait for it.
+#[utoipa::path(post, path = "/v1/sessions", tag = "sessions", request_body = CreateSession,
+    responses((status = 201, body = SessionInfo), (status = 400, body = ErrorAnswer),
+              (status = 415, body = ErrorAnswer)))]
+pub(super) async fn create(
+    State(state): State<AppState>,
+    JsonText(body): JsonText,
+) -> Result<impl IntoResponse, ApiError> {
+    let body = if body.trim().is_empty() { "{}" } else { &body };
+    let request: CreateSession = serde_json::from_str(body)
+        .map_err(|e| ApiError::Invalid(format!("Invalid session request: {e}")))?;
+    let config = match request.config {
+        None => QueryConfig::default(),
+        Some(config) => {
+            let parsed = QueryConfig::from_json(&config.to_string())
+                .map_err(|e| ApiError::Invalid(e.to_string()))?;
+            if !parsed.ignored.is_empty() {
+                let keys = parsed.ignored.join(", ");
+                return Err(ApiError::Invalid(format!("Unknown config fields: {keys}")));
+            }
+            parsed.config
+        }
+    };
+    if request.fork && request.resume.is_none() {
+        return Err(ApiError::Invalid("`fork` needs `resume`".to_owned()));
+    }
+    let session = state
+        .sessions
+        .create(NewSession {
+            config,
+            resume: request.resume,
+            fork: request.fork,
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(session.info().await)))
+}
+
+/// One session.
+#[utoipa::path(get, path = "/v1/sessions/{id}", tag = "sessions",
+    responses((status = 200, body = SessionInfo), (status = 404, body = ErrorAnswer)))]
+pub(super) async fn get(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<SessionInfo>, ApiError> {
+    Ok(Json(find(&state, id)?.info().await))
+}
+
+/// Ends a session's agent gracefully and forgets the session.
+#[utoipa::path(delete, path = "/v1/sessions/{id}", tag = "sessions",
+    responses((status = 204), (status = 404, body = ErrorAnswer), (status = 409, body = ErrorAnswer)))]
+pub(super) async fn delete(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    match state.sessions.remove(&id).await {
+        None => Err(ApiError::NoSession(id)),
+        Some(false) => Err(ApiError::DefaultSession),
+        Some(true) => Ok(StatusCode::NO_CONTENT),
+    }
+}
+
+/// A new session on a copy of this one's conversation (`--resume --fork-session`).
+#[utoipa::path(post, path = "/v1/sessions/{id}/fork", tag = "sessions",
+    responses((status = 201, body = SessionInfo), (status = 404, body = ErrorAnswer),
+              (status = 409, body = ErrorAnswer)))]
+pub(super) async fn fork(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let source = find(&state, id)?;
+    let session = state.sessions.fork(&source).await?;
+    Ok((StatusCode::CREATED, Json(session.info().await)))
+}
+
+/// Sends a user message (an `SDKUserMessage`); its `uuid` makes a retry safe: the same one
+/// twice runs one turn.
+#[utoipa::path(post, path = "/v1/sessions/{id}/messages", tag = "sessions",
+    request_body(content = Object, description = "An SDKUserMessage, as `user_message.data`"),
+    responses((status = 202, body = MessageAccepted), (status = 400, body = ErrorAnswer),
+              (status = 404, body = ErrorAnswer)))]
+pub(super) async fn message(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonText(body): JsonText,
+) -> Result<impl IntoResponse, ApiError> {
+    let session = find(&state, id)?;
+    // Read as the WebSocket's frame would be, for the same checks and the same messages.
+    let frame = format!(r#"{{"type":"user_message","data":{body}}}"#);
+    let Ok(ClientMessage::UserMessage { data }) =
+        ClientMessage::from_json(&frame).map_err(|e| ApiError::Invalid(e.to_string()))
+    else {
+        return Err(ApiError::Invalid("Invalid user message".to_owned()));
+    };
+    let sent = session.send_user(data).await?;
+    let accepted = MessageAccepted {
+        uuid: sent.uuid.unwrap_or_default(),
+        seq: sent.seq.unwrap_or_default(),
+        duplicate: sent.duplicate,
+    };
+    Ok((StatusCode::ACCEPTED, Json(accepted)))
+}
+
+/// Interrupts the running turn, if any; it ends with the CLI's own `result`.
+#[utoipa::path(post, path = "/v1/sessions/{id}/interrupt", tag = "sessions",
+    responses((status = 204), (status = 404, body = ErrorAnswer)))]
+pub(super) async fn interrupt(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    find(&state, id)?.interrupt().await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,89 @@
+//! WebSocket upgrades: the original's `/ws` onto the legacy session, and
+//! `/v1/sessions/{id}/ws` onto any session; both resume after `?after=<seq>`.
+
+use axum::{
+    extract::{
+        Path, Query, State,
+        ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection},
+    },
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use claude_agent_protocol::Seq;
+use serde::Deserialize;
+
+use super::{error::ApiError, not_found};
+use crate::{
+    connection,
+    session::{Attached, Session},
+    state::AppState,
+};
+use std::sync::Arc;
+
+/// Largest client frame, as the original (Bun's default).
+const MAX_FRAME: usize = 16 << 20;
+
+#[derive(Debug, Deserialize)]
+pub(super) struct Resume {
+    /// The last `seq` the client has: it gets the frames after it.
+    after: Option<Seq>,
+}
+
+/// `/ws`: the legacy session, one client at a time.
+pub(super) async fn legacy(
+    State(state): State<AppState>,
+    Query(resume): Query<Resume>,
+    headers: HeaderMap,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    // A plain GET of /ws is a 404 in the original.
+    let Ok(upgrade) = upgrade else {
+        return not_found().await;
+    };
+    let session = state.sessions.legacy().clone();
+    attach(state, &headers, upgrade, session, resume.after)
+}
+
+/// `/v1/sessions/{id}/ws`: any number of clients.
+pub(super) async fn session(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(resume): Query<Resume>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let Some(session) = state.sessions.get(&id) else {
+        return ApiError::NoSession(id).into_response();
+    };
+    attach(state, &headers, upgrade, session, resume.after)
+}
+
+fn attach(
+    state: AppState,
+    headers: &HeaderMap,
+    upgrade: WebSocketUpgrade,
+    session: Arc<Session>,
+    after: Option<Seq>,
+) -> Response {
+    if !state.origins.allow(headers) {
+        let origin = headers.get(header::ORIGIN);
+        tracing::warn!(?origin, "refused a WebSocket from another origin");
+        return (
+            StatusCode::FORBIDDEN,
+            "This origin may not connect: start the server with --cors-origin to allow it",
+        )
+            .into_response();
+    }
+    let attached: Result<Attached, _> = session.attach();
+    upgrade
+        .max_message_size(MAX_FRAME)
+        .on_upgrade(move |socket| async move {
+            match attached {
+                Ok(attached) => {
+                    connection::serve(socket, attached, after, state.shutdown, state.liveness)
+                        .await;
+                }
+                Err(refusal) => connection::refuse(socket, refusal).await,
+            }
+        })
+}

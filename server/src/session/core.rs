@@ -1,0 +1,324 @@
+//! The part of a session its agent reports to: the log, and the figures read from what goes
+//! into it. The one author of the session's client frames.
+
+use std::{
+    collections::{HashMap, VecDeque},
+    path::PathBuf,
+    sync::{Mutex, MutexGuard},
+    time::{Duration, SystemTime},
+};
+
+use claude_agent_protocol::{
+    MessageKind, QueryConfig, SdkUserMessage, Seq, ServerMessage, sessions::Usage,
+};
+use serde::Deserialize;
+
+use super::{
+    log::{EventLog, Retention},
+    meta::Meta,
+};
+use crate::agent::{AgentEvent, AgentSink, Ready};
+
+/// How many user message `uuid`s a session remembers to refuse a repeat.
+const REMEMBERED_UUIDS: usize = 10_000;
+
+#[derive(Debug)]
+pub(super) struct Core {
+    pub(super) log: EventLog,
+    /// The session's folder.
+    dir: PathBuf,
+    state: Mutex<State>,
+}
+
+#[derive(Debug)]
+struct State {
+    meta: Meta,
+    /// Written to disk since it changed? (`false`: it must be.)
+    saved: bool,
+    last_activity: SystemTime,
+    /// Turns sent and not yet ended by a `result`.
+    turns: u32,
+    /// User messages sent, ever.
+    messages: u64,
+    /// The running agent's cost so far (the CLI's `total_cost_usd` counts from its start).
+    agent_cost: f64,
+    /// The last agent died on its own.
+    exited: bool,
+    /// Every frame up to this `seq` went to a client (where the legacy `/ws` goes on).
+    delivered: Seq,
+    /// User message `uuid`s sent, with the `seq` of their frame.
+    uuids: HashMap<String, Seq>,
+    uuid_order: VecDeque<String>,
+}
+
+/// A session's figures, as the API shows them.
+#[derive(Debug, Clone)]
+pub(super) struct Figures {
+    pub(super) created_at: SystemTime,
+    pub(super) last_activity: SystemTime,
+    pub(super) cli_session: Option<String>,
+    pub(super) usage: Usage,
+    pub(super) total_cost_usd: f64,
+}
+
+/// What the server reads of a `result`.
+#[derive(Deserialize)]
+struct ResultFigures {
+    #[serde(default)]
+    usage: Option<Usage>,
+    #[serde(default)]
+    total_cost_usd: Option<f64>,
+}
+
+impl Core {
+    pub(super) fn new(log: EventLog, dir: PathBuf, meta: Meta) -> Self {
+        let (_, latest) = log.bounds();
+        Self {
+            log,
+            dir,
+            state: Mutex::new(State {
+                meta,
+                saved: false,
+                last_activity: SystemTime::now(),
+                turns: 0,
+                messages: 0,
+                agent_cost: 0.0,
+                exited: false,
+                // What a server before a restart sent is taken as delivered.
+                delivered: latest,
+                uuids: HashMap::new(),
+                uuid_order: VecDeque::new(),
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Writes `session.json` if it changed.
+    pub(super) fn save(&self) {
+        let meta = {
+            let mut state = self.lock();
+            if std::mem::replace(&mut state.saved, true) {
+                return;
+            }
+            let mut meta = state.meta.clone();
+            meta.cost_usd += state.agent_cost;
+            meta
+        };
+        if let Err(error) = meta.save(&self.dir) {
+            tracing::error!(%error, dir = %self.dir.display(), "could not save the session");
+        }
+    }
+
+    fn changed(&self, change: impl FnOnce(&mut State)) {
+        {
+            let mut state = self.lock();
+            change(&mut state);
+            state.saved = false;
+        }
+        self.save();
+    }
+
+    pub(super) fn set_config(&self, config: &QueryConfig) {
+        self.changed(|state| state.meta.set_config(config.clone()));
+    }
+
+    /// The CLI session to resume, and whether to fork it.
+    pub(super) fn resume(&self) -> (Option<String>, bool) {
+        let state = self.lock();
+        match (&state.meta.cli_session, &state.meta.fork_of) {
+            (Some(session), _) => (Some(session.clone()), false),
+            (None, Some(fork_of)) => (Some(fork_of.clone()), true),
+            (None, None) => (None, false),
+        }
+    }
+
+    /// An agent started: says so to the clients.
+    pub(super) fn started(&self, pid: u32, resume: Option<&str>) {
+        self.changed(|state| {
+            state.meta.cost_usd += std::mem::take(&mut state.agent_cost);
+            state.exited = false;
+        });
+        let notice = match resume {
+            Some(id) => format!("Claude Code started (pid {pid}), resuming session {id}"),
+            None => format!("Claude Code started (pid {pid})"),
+        };
+        self.message(ServerMessage::info(notice));
+    }
+
+    pub(super) fn hibernated(&self, pid: u32, idle: Duration) {
+        let idle = humantime::format_duration(idle);
+        self.message(ServerMessage::info(format!(
+            "Claude Code (pid {pid}) stopped after {idle} idle; the next message resumes the session"
+        )));
+    }
+
+    /// Logs an error for the clients.
+    pub(super) fn error(&self, error: &dyn std::fmt::Display) {
+        self.message(ServerMessage::error(error));
+    }
+
+    fn message(&self, message: ServerMessage) {
+        self.log.append(|batch| {
+            batch.push(Retention::Durable, |seq| message.with_seq(seq).to_json());
+        });
+        self.touch();
+    }
+
+    pub(super) fn count_message(&self) {
+        let mut state = self.lock();
+        state.messages += 1;
+        state.turns += 1;
+        state.last_activity = SystemTime::now();
+    }
+
+    /// Logs a v1 user message for every client, unless its `uuid` was sent before: returns
+    /// the `seq` of its frame, and whether it was.
+    pub(super) fn log_user_message(&self, uuid: &str, message: &SdkUserMessage) -> (Seq, bool) {
+        self.log.append(|batch| {
+            let mut state = self.lock();
+            if let Some(&seq) = state.uuids.get(uuid) {
+                return (seq, true);
+            }
+            let frame = ServerMessage::UserMessage {
+                seq: None,
+                data: message.clone(),
+            };
+            let seq = batch.push(Retention::Durable, |seq| frame.with_seq(seq).to_json());
+            state.uuids.insert(uuid.to_owned(), seq);
+            state.uuid_order.push_back(uuid.to_owned());
+            if state.uuid_order.len() > REMEMBERED_UUIDS
+                && let Some(old) = state.uuid_order.pop_front()
+            {
+                state.uuids.remove(&old);
+            }
+            state.messages += 1;
+            state.turns += 1;
+            state.last_activity = SystemTime::now();
+            (seq, false)
+        })
+    }
+
+    pub(super) fn messages(&self) -> u64 {
+        self.lock().messages
+    }
+
+    pub(super) fn turn_running(&self) -> bool {
+        self.lock().turns > 0
+    }
+
+    pub(super) fn exited(&self) -> bool {
+        self.lock().exited
+    }
+
+    /// No turn runs, and nothing happened for `idle`.
+    pub(super) fn idle_for(&self, idle: Duration) -> bool {
+        let state = self.lock();
+        state.turns == 0
+            && state
+                .last_activity
+                .elapsed()
+                .is_ok_and(|since| since >= idle)
+    }
+
+    pub(super) fn touch(&self) {
+        self.lock().last_activity = SystemTime::now();
+    }
+
+    pub(super) fn delivered(&self) -> Seq {
+        self.lock().delivered
+    }
+
+    pub(super) fn set_delivered(&self, seq: Seq) {
+        let mut state = self.lock();
+        state.delivered = state.delivered.max(seq);
+    }
+
+    pub(super) fn stats(&self) -> Figures {
+        let state = self.lock();
+        Figures {
+            created_at: state.meta.created_at(),
+            last_activity: state.last_activity,
+            cli_session: state.meta.cli_session.clone(),
+            usage: state.meta.usage,
+            total_cost_usd: state.meta.cost_usd + state.agent_cost,
+        }
+    }
+
+    /// Learns from a message line: the CLI session it is in, and a turn's end and figures.
+    fn read(state: &mut State, raw: &str, kind: &MessageKind<'_>, session: Option<&str>) {
+        if let (MessageKind::System | MessageKind::Result, Some(id)) = (kind, session)
+            && state.meta.cli_session.as_deref() != Some(id)
+        {
+            state.meta.cli_session = Some(id.to_owned());
+            state.meta.fork_of = None;
+            state.saved = false;
+        }
+        if *kind == MessageKind::Result {
+            state.turns = state.turns.saturating_sub(1);
+            if let Ok(figures) = serde_json::from_str::<ResultFigures>(raw) {
+                if let Some(usage) = figures.usage {
+                    let total = &mut state.meta.usage;
+                    total.input_tokens += usage.input_tokens;
+                    total.output_tokens += usage.output_tokens;
+                    total.cache_creation_input_tokens += usage.cache_creation_input_tokens;
+                    total.cache_read_input_tokens += usage.cache_read_input_tokens;
+                }
+                state.agent_cost = figures.total_cost_usd.unwrap_or(state.agent_cost);
+            }
+            state.saved = false;
+        }
+    }
+}
+
+impl AgentSink for Core {
+    fn accept(&self, events: &mut Vec<AgentEvent<'_>>) {
+        if events.is_empty() {
+            return;
+        }
+        self.log.append(|batch| {
+            let mut state = self.lock();
+            state.last_activity = SystemTime::now();
+            for event in events.drain(..) {
+                match event {
+                    AgentEvent::Message { raw, head } => {
+                        let retention = match head.kind {
+                            MessageKind::StreamEvent => Retention::Ephemeral,
+                            MessageKind::Assistant => Retention::Completes,
+                            _ => Retention::Durable,
+                        };
+                        Self::read(&mut state, raw, &head.kind, head.session_id.as_deref());
+                        batch.push(retention, |seq| {
+                            ServerMessage::sdk_message_json(raw, Some(seq))
+                        });
+                    }
+                    AgentEvent::Stderr(line) => {
+                        let frame = ServerMessage::info(line);
+                        batch.push(Retention::Durable, |seq| frame.with_seq(seq).to_json());
+                    }
+                    AgentEvent::Notice(notice) => {
+                        let frame = ServerMessage::info(notice.to_string());
+                        batch.push(Retention::Durable, |seq| frame.with_seq(seq).to_json());
+                    }
+                    AgentEvent::Exited { report, expected } => {
+                        state.turns = 0;
+                        if !expected {
+                            state.exited = true;
+                            let frame = ServerMessage::error(report);
+                            batch.push(Retention::Durable, |seq| frame.with_seq(seq).to_json());
+                        }
+                    }
+                }
+            }
+        });
+        self.save();
+    }
+
+    fn ready(&self) -> Ready<'_> {
+        Box::pin(self.log.ready())
+    }
+}

@@ -1,0 +1,442 @@
+//! A session's log: every frame numbered (`seq`, from 1, never reused), kept up to a byte bound
+//! whether or not anyone has read it, and read by any number of cursors, each from where its
+//! client left off.
+//!
+//! Retention is independent of delivery: a frame leaves only when the log is over its bound
+//! (the oldest first), or, for an ephemeral frame (a token delta), when the message it belongs
+//! to is complete. A cursor whose next frame has left gets [`Resync`] and goes on from the
+//! oldest kept. The writer waits while an attached cursor has more than half the bound unread,
+//! so a connected client loses nothing; a client that stops answering is dropped by its
+//! connection (pings), which releases the writer.
+
+use std::{
+    collections::{BTreeMap, VecDeque},
+    sync::{Mutex, MutexGuard},
+};
+
+use bytes::Bytes;
+use claude_agent_protocol::Seq;
+use tokio::sync::Notify;
+
+use super::store::Store;
+
+/// Bookkeeping cost of one frame beyond its text, so that many tiny frames also count.
+const FRAME_OVERHEAD: usize = 64;
+
+/// What a frame is to the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Retention {
+    /// Kept until the log is over its bound.
+    Durable,
+    /// A piece of a message in the making: dropped once the message is complete.
+    Ephemeral,
+    /// A complete message: the ephemeral frames before it are dropped.
+    Completes,
+}
+
+#[derive(Debug)]
+struct Entry {
+    seq: Seq,
+    frame: Bytes,
+    /// Bytes appended to the log before this frame, removed ones included.
+    offset: u64,
+    ephemeral: bool,
+}
+
+impl Entry {
+    fn cost(&self) -> usize {
+        self.frame.len() + FRAME_OVERHEAD
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct EventLog {
+    state: Mutex<State>,
+    max_bytes: usize,
+    /// Woken when frames are appended.
+    appended: Notify,
+    /// Woken when a cursor reads or leaves: a waiting writer may go on.
+    drained: Notify,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    entries: VecDeque<Entry>,
+    /// The last `seq` given.
+    latest: Seq,
+    /// Every frame up to this `seq` was dropped for the bound (0: none).
+    evicted: Seq,
+    /// Bytes of the kept entries.
+    bytes: usize,
+    /// Bytes ever appended.
+    appended: u64,
+    /// The oldest ephemeral frame not yet dropped.
+    first_ephemeral: Option<Seq>,
+    /// Attached cursors: id → the last `seq` each has read.
+    cursors: BTreeMap<u64, Seq>,
+    next_cursor: u64,
+    store: Option<Store>,
+}
+
+/// A cursor's next frames are no longer all kept; it goes on from `oldest`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Resync {
+    pub(crate) oldest: Seq,
+    pub(crate) latest: Seq,
+}
+
+/// Frames being appended together, under one lock.
+#[derive(Debug)]
+pub(crate) struct Batch<'a> {
+    state: &'a mut State,
+    /// What goes to the store.
+    written: Vec<u8>,
+}
+
+impl Batch<'_> {
+    /// Appends the frame `frame` makes of its `seq`; returns the `seq`.
+    pub(crate) fn push(&mut self, retention: Retention, frame: impl FnOnce(Seq) -> String) -> Seq {
+        let seq = self.state.latest + 1;
+        let text = frame(seq);
+        if self.state.store.is_some() {
+            Store::encode(&mut self.written, seq, retention, &text);
+        }
+        self.state.push(seq, retention, Bytes::from(text));
+        seq
+    }
+}
+
+impl EventLog {
+    /// An empty log kept in memory only.
+    #[cfg(test)]
+    fn new(max_bytes: usize) -> Self {
+        Self::with_state(max_bytes, State::default())
+    }
+
+    /// The log `store` holds, read back (up to `max_bytes` of its newest frames), and
+    /// appended to from now on.
+    pub(crate) fn restored(max_bytes: usize, store: Store) -> std::io::Result<Self> {
+        let mut state = State::default();
+        let saved = store.read()?;
+        state.evicted = saved.evicted;
+        for frame in saved.frames {
+            state.push(frame.seq, frame.retention, Bytes::from(frame.text));
+            state.evict(max_bytes);
+        }
+        state.latest = state.latest.max(saved.evicted);
+        state.store = Some(store);
+        Ok(Self::with_state(max_bytes, state))
+    }
+
+    fn with_state(max_bytes: usize, state: State) -> Self {
+        Self {
+            state: Mutex::new(state),
+            max_bytes,
+            appended: Notify::new(),
+            drained: Notify::new(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Appends the frames `fill` pushes, in order, numbering them; they are written to the
+    /// store (if any) before any cursor can read them. Never waits: see [`EventLog::ready`].
+    pub(crate) fn append<T>(&self, fill: impl FnOnce(&mut Batch<'_>) -> T) -> T {
+        let mut state = self.lock();
+        let before = state.latest;
+        let mut batch = Batch {
+            state: &mut state,
+            written: Vec::new(),
+        };
+        let filled = fill(&mut batch);
+        let written = batch.written;
+        if state.latest == before {
+            return filled;
+        }
+        state.evict(self.max_bytes);
+        if let Err(error) = state.write(&written, self.max_bytes) {
+            tracing::error!(%error, "could not write the session log to disk");
+        }
+        drop(state);
+        self.appended.notify_waiters();
+        filled
+    }
+
+    /// Resolves once every attached cursor has at most half the bound unread: the writer's
+    /// wait before it appends more.
+    pub(crate) async fn ready(&self) {
+        loop {
+            let drained = self.drained.notified();
+            if !self.lock().lagging(self.max_bytes / 2) {
+                return;
+            }
+            drained.await;
+        }
+    }
+
+    /// The oldest kept `seq` (`latest + 1` when none is) and the latest.
+    pub(crate) fn bounds(&self) -> (Seq, Seq) {
+        self.lock().bounds()
+    }
+
+    /// A cursor reading the frames after `after`.
+    pub(crate) fn cursor(&self, after: Seq) -> Cursor<'_> {
+        let mut state = self.lock();
+        let id = state.next_cursor;
+        state.next_cursor += 1;
+        state.cursors.insert(id, after);
+        Cursor {
+            log: self,
+            id,
+            after,
+        }
+    }
+}
+
+impl State {
+    fn push(&mut self, seq: Seq, retention: Retention, frame: Bytes) {
+        let entry = Entry {
+            seq,
+            frame,
+            offset: self.appended,
+            ephemeral: retention == Retention::Ephemeral,
+        };
+        self.appended += entry.cost() as u64;
+        self.bytes += entry.cost();
+        self.latest = seq;
+        match retention {
+            Retention::Durable => {}
+            Retention::Ephemeral => {
+                self.first_ephemeral.get_or_insert(seq);
+            }
+            Retention::Completes => self.drop_ephemeral(),
+        }
+        self.entries.push_back(entry);
+    }
+
+    /// Drops the ephemeral frames kept, all since [`State::first_ephemeral`]: only that tail
+    /// is scanned.
+    fn drop_ephemeral(&mut self) {
+        let Some(first) = self.first_ephemeral.take() else {
+            return;
+        };
+        let start = self.entries.partition_point(|entry| entry.seq < first);
+        let tail: Vec<Entry> = self.entries.drain(start..).collect();
+        for entry in tail {
+            if entry.ephemeral {
+                self.bytes -= entry.cost();
+            } else {
+                self.entries.push_back(entry);
+            }
+        }
+    }
+
+    fn evict(&mut self, max_bytes: usize) {
+        while self.bytes > max_bytes && self.entries.len() > 1 {
+            let entry = self.entries.pop_front().expect("not empty");
+            self.bytes -= entry.cost();
+            self.evicted = entry.seq;
+        }
+    }
+
+    fn write(&mut self, written: &[u8], max_bytes: usize) -> std::io::Result<()> {
+        let Some(store) = &mut self.store else {
+            return Ok(());
+        };
+        store.append(written)?;
+        // The file keeps what memory dropped until it is twice the bound; then it is
+        // rewritten with what is kept.
+        if store.len() > 2 * max_bytes as u64 + (1 << 20) {
+            let kept = self
+                .entries
+                .iter()
+                .map(|entry| (entry.seq, entry.ephemeral, &entry.frame[..]));
+            store.rewrite(self.evicted, kept)?;
+        }
+        Ok(())
+    }
+
+    fn bounds(&self) -> (Seq, Seq) {
+        let oldest = self.entries.front().map_or(self.latest + 1, |e| e.seq);
+        (oldest, self.latest)
+    }
+
+    /// Whether an attached cursor has more than `bound` bytes unread.
+    fn lagging(&self, bound: usize) -> bool {
+        let Some(&slowest) = self.cursors.values().min() else {
+            return false;
+        };
+        let next = self.entries.partition_point(|entry| entry.seq <= slowest);
+        self.entries
+            .get(next)
+            .is_some_and(|entry| self.appended - entry.offset > bound as u64)
+    }
+}
+
+/// Reads a log from where its client left off; detaches on drop.
+#[derive(Debug)]
+pub(crate) struct Cursor<'a> {
+    log: &'a EventLog,
+    id: u64,
+    /// The last `seq` read.
+    after: Seq,
+}
+
+impl Cursor<'_> {
+    /// Waits for frames after the cursor and moves up to `max` of them into `out`; or says
+    /// that some of them are gone, and moves on to the oldest kept.
+    pub(crate) async fn next_batch(
+        &mut self,
+        out: &mut Vec<Bytes>,
+        max: usize,
+    ) -> Result<(), Resync> {
+        loop {
+            let appended = self.log.appended.notified();
+            {
+                let mut state = self.log.lock();
+                if self.after < state.evicted {
+                    self.after = state.evicted;
+                    state.cursors.insert(self.id, self.after);
+                    let (oldest, latest) = state.bounds();
+                    return Err(Resync { oldest, latest });
+                }
+                let next = state
+                    .entries
+                    .partition_point(|entry| entry.seq <= self.after);
+                let taken = state.entries.range(next..).take(max);
+                let before = out.len();
+                for entry in taken {
+                    out.push(entry.frame.clone());
+                    self.after = entry.seq;
+                }
+                if out.len() > before {
+                    state.cursors.insert(self.id, self.after);
+                    drop(state);
+                    self.log.drained.notify_waiters();
+                    return Ok(());
+                }
+            }
+            appended.await;
+        }
+    }
+
+    /// The last `seq` this cursor has read.
+    pub(crate) fn after(&self) -> Seq {
+        self.after
+    }
+}
+
+impl Drop for Cursor<'_> {
+    fn drop(&mut self) {
+        self.log.lock().cursors.remove(&self.id);
+        self.log.drained.notify_waiters();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn append(log: &EventLog, texts: &[&str]) {
+        log.append(|batch| {
+            for text in texts {
+                batch.push(Retention::Durable, |seq| format!("{seq}:{text}"));
+            }
+        });
+    }
+
+    async fn take(cursor: &mut Cursor<'_>) -> Result<Vec<String>, Resync> {
+        let mut out = Vec::new();
+        cursor.next_batch(&mut out, usize::MAX).await?;
+        Ok(out
+            .iter()
+            .map(|f| String::from_utf8(f.to_vec()).unwrap())
+            .collect())
+    }
+
+    #[tokio::test]
+    async fn frames_are_numbered_and_kept_for_every_cursor() {
+        let log = EventLog::new(1 << 20);
+        append(&log, &["a", "b"]);
+        let mut first = log.cursor(0);
+        let mut second = log.cursor(1);
+        assert_eq!(take(&mut first).await.unwrap(), ["1:a", "2:b"]);
+        assert_eq!(take(&mut second).await.unwrap(), ["2:b"]);
+        drop(first);
+        append(&log, &["c"]);
+        assert_eq!(take(&mut second).await.unwrap(), ["3:c"]);
+        // Read is not released: a new cursor from the start gets everything.
+        assert_eq!(
+            take(&mut log.cursor(0)).await.unwrap(),
+            ["1:a", "2:b", "3:c"]
+        );
+        assert_eq!(log.bounds(), (1, 3));
+    }
+
+    #[tokio::test]
+    async fn a_cursor_behind_what_is_kept_is_told_then_goes_on() {
+        let log = EventLog::new(3 * (FRAME_OVERHEAD + 3));
+        append(&log, &["1", "2", "3", "4", "5"]);
+        assert_eq!(log.bounds(), (3, 5));
+        let mut cursor = log.cursor(1);
+        assert_eq!(
+            take(&mut cursor).await,
+            Err(Resync {
+                oldest: 3,
+                latest: 5
+            })
+        );
+        assert_eq!(take(&mut cursor).await.unwrap(), ["3:3", "4:4", "5:5"]);
+        // A cursor that had everything up to what was dropped has lost nothing.
+        assert_eq!(take(&mut log.cursor(2)).await.unwrap().len(), 3);
+    }
+
+    #[tokio::test]
+    async fn token_deltas_go_once_their_message_is_complete() {
+        let log = EventLog::new(1 << 20);
+        let push = |retentions: &[Retention]| {
+            log.append(|batch| {
+                for &retention in retentions {
+                    batch.push(retention, |seq| format!("{seq}:{retention:?}"));
+                }
+            });
+        };
+        let mut live = log.cursor(0);
+        push(&[
+            Retention::Ephemeral,
+            Retention::Durable,
+            Retention::Ephemeral,
+        ]);
+        assert_eq!(
+            take(&mut live).await.unwrap().len(),
+            3,
+            "live readers see deltas"
+        );
+        push(&[Retention::Completes]);
+        let replayed = take(&mut log.cursor(0)).await.unwrap();
+        assert_eq!(replayed, ["2:Durable", "4:Completes"]);
+    }
+
+    #[tokio::test]
+    async fn a_lagging_cursor_holds_back_the_writer_until_it_reads() {
+        let log = EventLog::new(4 * (FRAME_OVERHEAD + 3));
+        let mut cursor = log.cursor(0);
+        append(&log, &["1", "2", "3"]);
+        let waiting = tokio::time::timeout(Duration::from_millis(50), log.ready());
+        assert!(
+            waiting.await.is_err(),
+            "three unread frames are over half the bound"
+        );
+        let (taken, ()) = tokio::join!(take(&mut cursor), log.ready());
+        assert_eq!(taken.unwrap().len(), 3);
+        drop(cursor);
+        append(&log, &["4", "5", "6"]);
+        log.ready().await; // no cursor, no wait
+    }
+}

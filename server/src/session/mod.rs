@@ -1,0 +1,356 @@
+//! A session: a conversation with one agent process at a time (started ahead of the first
+//! message, restarted and resumed as needed, stopped while idle) and the numbered log of every
+//! frame its clients see. Clients come and go; the session stays, on disk too.
+//!
+//! The data path: the agent's output arrives as [`AgentEvent`]s in [`Core::accept`], which is
+//! the one place that turns them into client frames and appends them to the [`EventLog`]
+//! (and so to disk). Each connection reads the log through its own [`Cursor`].
+
+mod core;
+mod log;
+mod meta;
+mod registry;
+mod store;
+
+use std::{
+    path::PathBuf,
+    sync::{
+        Arc, RwLock,
+        atomic::{AtomicBool, AtomicU32, Ordering},
+    },
+    time::{Duration, SystemTime},
+};
+
+use claude_agent_protocol::{
+    QueryConfig, SdkUserMessage, Seq, SessionInfo, SessionStatus, ToAgent, agent::ServerRequest,
+};
+use thiserror::Error;
+
+pub(crate) use self::log::{Cursor, Resync};
+pub(crate) use registry::{NewSession, Sessions};
+
+use self::{core::Core, meta::Meta};
+use crate::agent::{Agent, AgentError, LaunchSpec};
+
+/// What every session of the server is started with.
+#[derive(Debug)]
+pub(crate) struct Settings {
+    pub(crate) program: PathBuf,
+    pub(crate) workspace: PathBuf,
+    /// Sessions live in its `sessions/` folder.
+    pub(crate) state_dir: PathBuf,
+    /// How much of its log a session keeps.
+    pub(crate) history_bytes: usize,
+}
+
+/// Who may attach to a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Surface {
+    /// The original's `/config` and `/ws`: one client at a time, and the original's frames.
+    Legacy,
+    /// `/v1/sessions`: any number of clients, each seeing the others' messages.
+    V1,
+}
+
+#[derive(Debug, Error)]
+pub(crate) enum SessionError {
+    /// The original's wording, which its clients may match.
+    #[error("Server already has an active connection")]
+    Busy,
+    #[error(transparent)]
+    Agent(#[from] AgentError),
+    #[error("could not store the session: {0}")]
+    Store(#[from] std::io::Error),
+    #[error("the session has no conversation to fork yet: send it a message first")]
+    NothingToFork,
+}
+
+/// What sending a user message did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Sent {
+    pub(crate) uuid: Option<String>,
+    /// The `seq` of its `user_message` frame, when the session logs them.
+    pub(crate) seq: Option<Seq>,
+    /// Its `uuid` was sent before: this one was not sent again.
+    pub(crate) duplicate: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct Session {
+    id: String,
+    surface: Surface,
+    settings: Arc<Settings>,
+    config: RwLock<QueryConfig>,
+    core: Arc<Core>,
+    /// The current agent, if one runs; held across a start so only one starts.
+    agent: tokio::sync::Mutex<Option<Agent>>,
+    /// Set by shutdown, under the `agent` lock: no agent starts after it.
+    closed: AtomicBool,
+    clients: AtomicU32,
+}
+
+impl Session {
+    fn new(settings: Arc<Settings>, meta: Meta, core: Core) -> Self {
+        Self {
+            id: meta.id.clone(),
+            surface: meta.surface(),
+            config: RwLock::new(meta.config.clone()),
+            settings,
+            core: Arc::new(core),
+            agent: tokio::sync::Mutex::default(),
+            closed: AtomicBool::new(false),
+            clients: AtomicU32::new(0),
+        }
+    }
+
+    pub(crate) fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub(crate) fn surface(&self) -> Surface {
+        self.surface
+    }
+
+    /// The config the next agent starts with.
+    pub(crate) fn config(&self) -> QueryConfig {
+        self.config
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// Replaces the config, as the original's `/config` does. An agent that has had no
+    /// message yet is replaced by one with the new config; a conversation keeps its agent.
+    pub(crate) async fn replace_config(&self, config: QueryConfig) {
+        *self
+            .config
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = config;
+        self.core.set_config(&self.config());
+        if self.core.messages() > 0 {
+            return;
+        }
+        let old = {
+            let mut slot = self.agent.lock().await;
+            let Some(old) = slot.take() else {
+                return;
+            };
+            match self.spawn().await {
+                Ok(agent) => *slot = Some(agent),
+                Err(error) => self.core.error(&error),
+            }
+            old
+        };
+        tokio::spawn(async move { old.shutdown().await });
+    }
+
+    /// Starts the agent ahead of the first message, so that the first turn does not wait for
+    /// it; a failure is logged for the clients.
+    pub(crate) async fn prewarm(&self) {
+        if let Err(error) = self.running_agent(None).await {
+            self.core.error(&error);
+        }
+    }
+
+    /// Attaches a client, if the session's policy lets it; it detaches when the returned
+    /// guard drops.
+    pub(crate) fn attach(self: &Arc<Self>) -> Result<Attached, SessionError> {
+        let exclusive = self.surface == Surface::Legacy;
+        let attached = self
+            .clients
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |clients| {
+                (!exclusive || clients == 0).then_some(clients + 1)
+            });
+        match attached {
+            Ok(_) => Ok(Attached(self.clone())),
+            Err(_) => Err(SessionError::Busy),
+        }
+    }
+
+    /// A cursor after `after`; without it, a legacy client gets what no client has had and a
+    /// v1 client the whole history.
+    pub(crate) fn cursor(&self, after: Option<Seq>) -> Cursor<'_> {
+        let after = after.unwrap_or_else(|| match self.surface {
+            Surface::Legacy => self.core.delivered(),
+            Surface::V1 => 0,
+        });
+        self.core.log.cursor(after)
+    }
+
+    /// The oldest kept `seq` and the latest.
+    pub(crate) fn bounds(&self) -> (Seq, Seq) {
+        self.core.log.bounds()
+    }
+
+    /// Notes that a client has had every frame up to `seq`.
+    pub(crate) fn delivered(&self, seq: Seq) {
+        self.core.set_delivered(seq);
+    }
+
+    /// Sends a user turn, starting an agent that resumes the conversation if none runs. On
+    /// the v1 surface every client sees it (a `user_message` frame), and a `uuid` sent before
+    /// is not sent again.
+    pub(crate) async fn send_user(
+        &self,
+        mut message: SdkUserMessage,
+    ) -> Result<Sent, SessionError> {
+        let agent = self.running_agent(None).await?;
+        let sent = match self.surface {
+            Surface::Legacy => {
+                self.core.count_message();
+                Sent {
+                    uuid: message.uuid.clone(),
+                    seq: None,
+                    duplicate: false,
+                }
+            }
+            Surface::V1 => {
+                let uuid = message
+                    .uuid
+                    .get_or_insert_with(|| uuid::Uuid::new_v4().to_string())
+                    .clone();
+                let (seq, duplicate) = self.core.log_user_message(&uuid, &message);
+                Sent {
+                    uuid: Some(uuid),
+                    seq: Some(seq),
+                    duplicate,
+                }
+            }
+        };
+        if sent.duplicate {
+            return Ok(sent);
+        }
+        let line = ToAgent::User(message);
+        match agent.send(&line).await {
+            // It died just now: once more with its successor.
+            Err(AgentError::Gone) => self.running_agent(Some(&agent)).await?.send(&line).await?,
+            sent => sent?,
+        }
+        Ok(sent)
+    }
+
+    /// The running agent, started (resuming the conversation, if any) if there is none or if
+    /// it is `dead`. The lock is held only to choose or start it, never while writing to it.
+    async fn running_agent(&self, dead: Option<&Agent>) -> Result<Agent, AgentError> {
+        let mut slot = self.agent.lock().await;
+        match slot.as_ref() {
+            Some(agent) if agent.is_running() && dead.is_none_or(|dead| !dead.same(agent)) => {
+                Ok(agent.clone())
+            }
+            _ if self.closed.load(Ordering::SeqCst) => Err(AgentError::Gone),
+            _ => Ok(slot.insert(self.spawn().await?).clone()),
+        }
+    }
+
+    async fn spawn(&self) -> Result<Agent, AgentError> {
+        let (resume, fork) = self.core.resume();
+        let config = self.config();
+        let settings = &self.settings;
+        let spec = LaunchSpec::new(
+            &settings.program,
+            &config,
+            &settings.workspace,
+            resume.as_deref(),
+            fork,
+        );
+        let agent = Agent::spawn(&spec, self.core.clone()).await?;
+        self.core.started(agent.pid(), resume.as_deref());
+        Ok(agent)
+    }
+
+    /// Interrupts the running turn; without a running agent there is nothing to interrupt.
+    pub(crate) async fn interrupt(&self) -> Result<(), SessionError> {
+        let agent = self.agent.lock().await.clone().filter(Agent::is_running);
+        match agent {
+            Some(agent) => Ok(agent.request(ServerRequest::Interrupt).await?),
+            None => Ok(()),
+        }
+    }
+
+    /// Stops the agent if it has been idle (no turn, no client) for `idle`: the session stays
+    /// and the next message resumes the conversation.
+    pub(crate) async fn hibernate_if_idle(&self, idle: Duration) {
+        if self.clients.load(Ordering::SeqCst) > 0 || !self.core.idle_for(idle) {
+            return;
+        }
+        let agent = {
+            let mut slot = self.agent.lock().await;
+            match slot.as_ref() {
+                Some(agent) if agent.is_running() => slot.take(),
+                _ => None,
+            }
+        };
+        if let Some(agent) = agent {
+            tracing::info!(session = self.id, pid = agent.pid(), "hibernating");
+            self.core.hibernated(agent.pid(), idle);
+            agent.shutdown().await;
+        }
+    }
+
+    /// Ends the agent, if any, gracefully; no other starts after it.
+    pub(crate) async fn shutdown(&self) {
+        let agent = {
+            let mut slot = self.agent.lock().await;
+            self.closed.store(true, Ordering::SeqCst);
+            slot.take()
+        };
+        if let Some(agent) = agent {
+            agent.shutdown().await;
+        }
+    }
+
+    /// The session as the API shows it.
+    pub(crate) async fn info(&self) -> SessionInfo {
+        let agent = self.agent.lock().await.clone();
+        let status = match agent {
+            Some(agent) if agent.is_running() => match agent.is_initialized() {
+                false => SessionStatus::Starting,
+                true if self.core.turn_running() => SessionStatus::Running,
+                true => SessionStatus::Idle,
+            },
+            _ if self.core.exited() => SessionStatus::Exited,
+            _ => SessionStatus::Hibernated,
+        };
+        let (oldest_seq, latest_seq) = self.bounds();
+        let config = self.config();
+        let stats = self.core.stats();
+        SessionInfo {
+            id: self.id.clone(),
+            status,
+            created_at: rfc3339(stats.created_at),
+            last_activity_at: rfc3339(stats.last_activity),
+            clients: self.clients.load(Ordering::SeqCst),
+            latest_seq,
+            oldest_seq,
+            cwd: config
+                .cwd
+                .clone()
+                .unwrap_or_else(|| self.settings.workspace.display().to_string()),
+            model: config.model,
+            cli_session_id: stats.cli_session,
+            usage: stats.usage,
+            total_cost_usd: stats.total_cost_usd,
+        }
+    }
+}
+
+fn rfc3339(time: SystemTime) -> String {
+    humantime::format_rfc3339_millis(time).to_string()
+}
+
+/// An attached client; detaches on drop.
+#[derive(Debug)]
+pub(crate) struct Attached(Arc<Session>);
+
+impl Attached {
+    pub(crate) fn session(&self) -> &Arc<Session> {
+        &self.0
+    }
+}
+
+impl Drop for Attached {
+    fn drop(&mut self) {
+        self.0.clients.fetch_sub(1, Ordering::SeqCst);
+        self.0.core.touch();
+    }
+}

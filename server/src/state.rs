@@ -1,0 +1,19 @@
+//! What the handlers share.
+
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::{connection::Liveness, hosts::Hosts, origins::Origins, session::Sessions};
+
+#[derive(Debug, Clone)]
+pub(crate) struct AppState {
+    pub(crate) sessions: Arc<Sessions>,
+    /// The web pages, besides the server's own, that may use it.
+    pub(crate) origins: Arc<Origins>,
+    /// The host names, besides addresses and `localhost`, it answers to.
+    pub(crate) hosts: Arc<Hosts>,
+    /// Cancelled when the server shuts down; connections close on it.
+    pub(crate) shutdown: CancellationToken,
+    pub(crate) liveness: Liveness,
+}
