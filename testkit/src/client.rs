@@ -43,6 +43,26 @@ impl Client {
         }
     }
 
+    /// Ends the connection with a TCP reset, as a crashed peer or a middlebox would.
+    pub fn reset(self) {
+        if let MaybeTlsStream::Plain(tcp) = self.ws.get_ref() {
+            let _ = socket2::SockRef::from(tcp).set_linger(Some(std::time::Duration::ZERO));
+        }
+    }
+
+    /// Ends the connection with a bare FIN: no close frame.
+    pub async fn fin(mut self) {
+        if let MaybeTlsStream::Plain(tcp) = self.ws.get_mut() {
+            let _ = tokio::io::AsyncWriteExt::shutdown(tcp).await;
+        }
+    }
+
+    /// Closes cleanly: a close frame, then waits for the server's.
+    pub async fn close(mut self) -> Option<u16> {
+        let _ = self.ws.close(None).await;
+        self.closed().await
+    }
+
     pub async fn send(&mut self, text: &str) {
         self.ws.send(Message::text(text)).await.unwrap();
     }

@@ -7,6 +7,7 @@ use std::{
 };
 
 use claude_agent_protocol::ServerMessage;
+use serde_json::Value;
 use tempfile::TempDir;
 use tokio::{
     io::{AsyncBufReadExt, BufReader},
@@ -59,7 +60,22 @@ impl TestServer {
     /// Starts the server binary `server` running `claude`, with a throwaway HOME and workspace;
     /// `env` goes to the server, and through it to the agent.
     pub async fn start(server: &Path, claude: &Path, env: &[(&str, &str)], args: &[&str]) -> Self {
-        let home = tempfile::tempdir().unwrap();
+        Self::start_in(tempfile::tempdir().unwrap(), server, claude, env, args).await
+    }
+
+    /// [`TestServer::start`] in the HOME `home`: where another server kept its sessions.
+    pub async fn start_in(
+        home: TempDir,
+        server: &Path,
+        claude: &Path,
+        env: &[(&str, &str)],
+        args: &[&str],
+    ) -> Self {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(home.path().join(LOG))
+            .unwrap();
         let mut child = Command::new(server)
             .args(["--port", "0", "--workspace"])
             .arg(home.path().join("workspace"))
@@ -77,7 +93,7 @@ impl TestServer {
             .env("RUST_LOG", "claude_agent_server=debug,agent_stderr=info")
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(home.path().join(LOG)).unwrap())
+            .stderr(log)
             .spawn()
             .unwrap();
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
@@ -113,10 +129,57 @@ impl TestServer {
     }
 
     pub async fn connect(&self) -> Client {
-        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", self.addr))
+        self.connect_to("/ws").await
+    }
+
+    /// Connects to the WebSocket at `path` (such as `/v1/sessions/ID/ws?after=3`).
+    pub async fn connect_to(&self, path: &str) -> Client {
+        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{}{path}", self.addr))
             .await
             .unwrap();
         Client { ws }
+    }
+
+    /// Connects to `path` and reads the `connected` frame.
+    pub async fn attach_to(&self, path: &str) -> (Client, ServerMessage) {
+        let mut client = self.connect_to(path).await;
+        let connected = client.next().await;
+        assert!(
+            matches!(connected, ServerMessage::Connected { .. }),
+            "{connected:?}"
+        );
+        (client, connected)
+    }
+
+    /// An HTTP request with a JSON body, if any; the status and the JSON answer (`null` when
+    /// there is none).
+    pub async fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> (reqwest::StatusCode, Value) {
+        let mut request = reqwest::Client::new().request(method, self.url(path));
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        let json = match text.is_empty() {
+            true => Value::Null,
+            false => serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        };
+        (status, json)
+    }
+
+    /// Creates a v1 session from `body`; its description.
+    pub async fn create_session(&self, body: &Value) -> Value {
+        let (status, session) = self
+            .request(reqwest::Method::POST, "/v1/sessions", Some(body))
+            .await;
+        assert_eq!(status, reqwest::StatusCode::CREATED, "{session}");
+        session
     }
 
     /// Connects as a browser on a page of `origin` would; the server may refuse.
@@ -141,6 +204,14 @@ impl TestServer {
 
     pub fn pid(&self) -> u32 {
         self.child.id().unwrap()
+    }
+
+    /// Kills the server outright (SIGKILL, as a crash would) and waits for it; returns its HOME,
+    /// where its sessions are, for [`TestServer::start_in`].
+    pub async fn kill(mut self) -> TempDir {
+        signal(self.pid(), nix::sys::signal::Signal::SIGKILL);
+        let _ = tokio::time::timeout(PATIENCE, self.child.wait()).await;
+        std::mem::replace(&mut self.home, tempfile::tempdir().unwrap())
     }
 
     /// Sends SIGTERM and waits for the server to exit.

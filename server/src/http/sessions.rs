@@ -14,6 +14,7 @@ use claude_agent_protocol::{
     sessions::{CreateSession, ErrorAnswer, MessageAccepted, SessionList},
 };
 use futures_util::future::join_all;
+use serde_json::value::RawValue;
 
 use super::{body::JsonText, error::ApiError};
 use crate::{
@@ -121,12 +122,15 @@ pub(super) async fn message(
     JsonText(body): JsonText,
 ) -> Result<impl IntoResponse, ApiError> {
     let session = find(&state, id)?;
-    // Read as the WebSocket's frame would be, for the same checks and the same messages.
+    // Read as the WebSocket's frame would be, for the same checks and the same messages; the
+    // body is one JSON value first, so it cannot add fields to the frame.
+    let body: &RawValue = serde_json::from_str(&body)
+        .map_err(|e| ApiError::Invalid(format!("Invalid message format: {e}")))?;
     let frame = format!(r#"{{"type":"user_message","data":{body}}}"#);
-    let Ok(ClientMessage::UserMessage { data }) =
-        ClientMessage::from_json(&frame).map_err(|e| ApiError::Invalid(e.to_string()))
-    else {
-        return Err(ApiError::Invalid("Invalid user message".to_owned()));
+    let data = match ClientMessage::from_json(&frame) {
+        Ok(ClientMessage::UserMessage { data }) => data,
+        Ok(_) => return Err(ApiError::Invalid("Invalid user message".to_owned())),
+        Err(error) => return Err(ApiError::Invalid(error.to_string())),
     };
     let sent = session.send_user(data).await?;
     let accepted = MessageAccepted {
