@@ -4,7 +4,10 @@ use claude_agent_protocol::ServerMessage;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
 use tokio::net::TcpStream;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, tungstenite::Message};
+use tokio_tungstenite::{
+    MaybeTlsStream, WebSocketStream,
+    tungstenite::{self, Message},
+};
 
 use crate::server::PATIENCE;
 
@@ -57,9 +60,13 @@ impl Client {
         }
     }
 
-    /// Closes cleanly: a close frame, then waits for the server's.
+    /// Closes cleanly: a close frame (1000), then waits for the server's; returns its code.
     pub async fn close(mut self) -> Option<u16> {
-        let _ = self.ws.close(None).await;
+        let normal = tungstenite::protocol::CloseFrame {
+            code: tungstenite::protocol::frame::coding::CloseCode::Normal,
+            reason: "".into(),
+        };
+        let _ = self.ws.close(Some(normal)).await;
         self.closed().await
     }
 

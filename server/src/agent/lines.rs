@@ -101,7 +101,7 @@ mod tests {
                 match piece {
                     Piece::Line(line) => out.push(String::from_utf8(line.to_vec()).unwrap()),
                     Piece::Spanned => {
-                        out.push(String::from_utf8(lines.spanned().to_vec()).unwrap())
+                        out.push(String::from_utf8(lines.spanned().to_vec()).unwrap());
                     }
                     Piece::TooLong(len) => out.push(format!("too long: {len}")),
                     Piece::Pending => {}

@@ -41,7 +41,7 @@ pub(super) async fn legacy(
         return not_found().await;
     };
     let session = state.sessions.legacy().clone();
-    attach(state, &headers, upgrade, session, resume.after)
+    attach(state, &headers, upgrade, &session, resume.after)
 }
 
 /// `/v1/sessions/{id}/ws`: any number of clients.
@@ -55,14 +55,14 @@ pub(super) async fn session(
     let Some(session) = state.sessions.get(&id) else {
         return ApiError::NoSession(id).into_response();
     };
-    attach(state, &headers, upgrade, session, resume.after)
+    attach(state, &headers, upgrade, &session, resume.after)
 }
 
 fn attach(
     state: AppState,
     headers: &HeaderMap,
     upgrade: WebSocketUpgrade,
-    session: Arc<Session>,
+    session: &Arc<Session>,
     after: Option<Seq>,
 ) -> Response {
     if !state.origins.allow(headers) {

@@ -98,6 +98,11 @@ impl Core {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// What is stored of the session.
+    pub(super) fn meta(&self) -> Meta {
+        self.lock().meta.clone()
+    }
+
     /// Writes `session.json` if it changed.
     pub(super) fn save(&self) {
         let meta = {

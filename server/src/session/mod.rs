@@ -29,7 +29,7 @@ use thiserror::Error;
 pub(crate) use self::log::{Cursor, Resync};
 pub(crate) use registry::{NewSession, Sessions};
 
-use self::{core::Core, meta::Meta};
+use self::core::Core;
 use crate::agent::{Agent, AgentError, LaunchSpec};
 
 /// What every session of the server is started with.
@@ -90,7 +90,8 @@ pub(crate) struct Session {
 }
 
 impl Session {
-    fn new(settings: Arc<Settings>, meta: Meta, core: Core) -> Self {
+    fn new(settings: Arc<Settings>, core: Core) -> Self {
+        let meta = core.meta();
         Self {
             id: meta.id.clone(),
             surface: meta.surface(),

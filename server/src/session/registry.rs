@@ -180,7 +180,7 @@ fn session_dir(settings: &Settings, id: &str) -> PathBuf {
 fn open(settings: &Arc<Settings>, meta: Meta) -> io::Result<Session> {
     let dir = session_dir(settings, &meta.id);
     let log = EventLog::restored(settings.history_bytes, Store::open(&dir)?)?;
-    let core = Core::new(log, dir, meta.clone());
+    let core = Core::new(log, dir, meta);
     core.save();
-    Ok(Session::new(settings.clone(), meta, core))
+    Ok(Session::new(settings.clone(), core))
 }

@@ -83,7 +83,7 @@ impl Store {
                     });
                 }
                 _ => {
-                    tracing::warn!(path = %self.path.display(), "skipped a bad line in a session log")
+                    tracing::warn!(path = %self.path.display(), "skipped a bad line in a session log");
                 }
             }
         }
