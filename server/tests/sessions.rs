@@ -401,7 +401,10 @@ async fn an_idle_agent_hibernates_and_the_next_message_resumes_it() {
 
     wait_for_status(&server, &session, "hibernated").await;
     // Its agent (and the idle legacy session's) ends: a hibernated session runs no process.
-    eventually("the agents to end", || pids.iter().all(|&pid| !is_alive(pid))).await;
+    eventually("the agents to end", || {
+        pids.iter().all(|&pid| !is_alive(pid))
+    })
+    .await;
     let after = *seqs(&frames).last().unwrap();
     let (mut client, _) = server.attach_to(&ws_path(&session, Some(after))).await;
     client.send(&say("What was the word?", "u-2")).await;

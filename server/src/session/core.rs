@@ -291,11 +291,7 @@ impl AgentSink for Core {
             for event in events.drain(..) {
                 match event {
                     AgentEvent::Message { raw, head } => {
-                        let retention = match head.kind {
-                            MessageKind::StreamEvent => Retention::Ephemeral,
-                            MessageKind::Assistant => Retention::Completes,
-                            _ => Retention::Durable,
-                        };
+                        let retention = Retention::of(&head.kind);
                         Self::read(&mut state, raw, &head.kind, head.session_id.as_deref());
                         batch.push(retention, |seq| {
                             ServerMessage::sdk_message_json(raw, Some(seq))

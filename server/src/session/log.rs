@@ -8,20 +8,26 @@
 //! oldest kept. The writer waits while an attached cursor has more than half the bound unread,
 //! so a connected client loses nothing; a client that stops answering is dropped by its
 //! connection (pings), which releases the writer.
+//!
+//! With a [`Store`], frames are readable once they are on disk: a blocking thread writes what
+//! was appended while it wrote the last batch (so writes group themselves), in parallel with
+//! the relay.
 
 use std::{
     collections::{BTreeMap, VecDeque},
-    sync::{Mutex, MutexGuard},
+    sync::{Arc, Mutex, MutexGuard},
 };
 
 use bytes::Bytes;
-use claude_agent_protocol::Seq;
+use claude_agent_protocol::{MessageKind, Seq};
 use tokio::sync::Notify;
 
-use super::store::Store;
+use super::store::{Saved, Store};
 
 /// Bookkeeping cost of one frame beyond its text, so that many tiny frames also count.
 const FRAME_OVERHEAD: usize = 64;
+/// Frames up to this many bytes are written to disk at once, on the appending thread.
+const INLINE_WRITE_BYTES: usize = 64 << 10;
 
 /// What a frame is to the log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +38,18 @@ pub(crate) enum Retention {
     Ephemeral,
     /// A complete message: the ephemeral frames before it are dropped.
     Completes,
+}
+
+impl Retention {
+    /// How long an agent message of this kind is kept: token deltas until their message is
+    /// complete.
+    pub(crate) fn of(kind: &MessageKind<'_>) -> Self {
+        match kind {
+            MessageKind::StreamEvent => Self::Ephemeral,
+            MessageKind::Assistant => Self::Completes,
+            _ => Self::Durable,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -51,12 +69,20 @@ impl Entry {
 
 #[derive(Debug)]
 pub(crate) struct EventLog {
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
     state: Mutex<State>,
     max_bytes: usize,
-    /// Woken when frames are appended.
+    /// Woken when frames become readable.
     appended: Notify,
-    /// Woken when a cursor reads or leaves: a waiting writer may go on.
+    /// Woken when a cursor reads or leaves, or frames reach the disk: a waiting writer may go
+    /// on.
     drained: Notify,
+    /// Written only by the one blocking write in flight.
+    store: Option<Mutex<Store>>,
 }
 
 #[derive(Debug, Default)]
@@ -75,7 +101,15 @@ struct State {
     /// Attached cursors: id → the last `seq` each has read.
     cursors: BTreeMap<u64, Seq>,
     next_cursor: u64,
-    store: Option<Store>,
+    /// Frames up to this `seq` may be read: they are on disk, or there is no disk.
+    readable: Seq,
+    /// Frames waiting for the disk, from `pending_first` to `latest`.
+    pending: Vec<Bytes>,
+    /// Their bytes.
+    pending_bytes: usize,
+    pending_first: Seq,
+    /// A blocking write is in flight.
+    writing: bool,
 }
 
 /// A cursor's next frames are no longer all kept; it goes on from `oldest`.
@@ -89,8 +123,7 @@ pub(crate) struct Resync {
 #[derive(Debug)]
 pub(crate) struct Batch<'a> {
     state: &'a mut State,
-    /// What goes to the store.
-    written: Vec<u8>,
+    stored: bool,
 }
 
 impl Batch<'_> {
@@ -98,10 +131,15 @@ impl Batch<'_> {
     pub(crate) fn push(&mut self, retention: Retention, frame: impl FnOnce(Seq) -> String) -> Seq {
         let seq = self.state.latest + 1;
         let text = frame(seq);
-        if self.state.store.is_some() {
-            Store::encode(&mut self.written, seq, retention, &text);
+        let frame = Bytes::from(text);
+        if self.stored {
+            if self.state.pending.is_empty() {
+                self.state.pending_first = seq;
+            }
+            self.state.pending_bytes += frame.len();
+            self.state.pending.push(frame.clone());
         }
-        self.state.push(seq, retention, Bytes::from(text));
+        self.state.push(seq, retention, frame);
         seq
     }
 }
@@ -110,59 +148,73 @@ impl EventLog {
     /// An empty log kept in memory only.
     #[cfg(test)]
     fn new(max_bytes: usize) -> Self {
-        Self::with_state(max_bytes, State::default())
+        Self::with(max_bytes, State::default(), None)
     }
 
-    /// The log `store` holds, read back (up to `max_bytes` of its newest frames), and
-    /// appended to from now on.
-    pub(crate) fn restored(max_bytes: usize, store: Store) -> std::io::Result<Self> {
-        let mut state = State::default();
-        let saved = store.read()?;
-        state.evicted = saved.evicted;
+    /// The log `saved` from `store` (up to `max_bytes` of its newest frames), appended to it
+    /// from now on.
+    pub(crate) fn restored(max_bytes: usize, store: Store, saved: Saved) -> Self {
+        let mut state = State {
+            evicted: saved.evicted,
+            latest: saved.evicted,
+            ..State::default()
+        };
         for frame in saved.frames {
             state.push(frame.seq, frame.retention, Bytes::from(frame.text));
             state.evict(max_bytes);
         }
-        state.latest = state.latest.max(saved.evicted);
-        state.store = Some(store);
-        Ok(Self::with_state(max_bytes, state))
+        state.readable = state.latest;
+        Self::with(max_bytes, state, Some(store))
     }
 
-    fn with_state(max_bytes: usize, state: State) -> Self {
+    fn with(max_bytes: usize, state: State, store: Option<Store>) -> Self {
         Self {
-            state: Mutex::new(state),
-            max_bytes,
-            appended: Notify::new(),
-            drained: Notify::new(),
+            shared: Arc::new(Shared {
+                state: Mutex::new(state),
+                max_bytes,
+                appended: Notify::new(),
+                drained: Notify::new(),
+                store: store.map(Mutex::new),
+            }),
         }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.shared.lock()
     }
 
-    /// Appends the frames `fill` pushes, in order, numbering them; they are written to the
-    /// store (if any) before any cursor can read them. Never waits: see [`EventLog::ready`].
+    /// Appends the frames `fill` pushes, in order, numbering them. They can be read once they
+    /// are on disk (if there is a store). Never waits: see [`EventLog::ready`].
     pub(crate) fn append<T>(&self, fill: impl FnOnce(&mut Batch<'_>) -> T) -> T {
-        let mut state = self.lock();
+        let shared = &self.shared;
+        let mut state = shared.lock();
         let before = state.latest;
-        let mut batch = Batch {
+        let stored = shared.store.is_some();
+        let filled = fill(&mut Batch {
             state: &mut state,
-            written: Vec::new(),
-        };
-        let filled = fill(&mut batch);
-        let written = batch.written;
+            stored,
+        });
         if state.latest == before {
             return filled;
         }
-        state.evict(self.max_bytes);
-        if let Err(error) = state.write(&written, self.max_bytes) {
-            tracing::error!(%error, "could not write the session log to disk");
+        state.evict(shared.max_bytes);
+        if !stored {
+            state.readable = state.latest;
+            drop(state);
+            shared.appended.notify_waiters();
+        } else if !std::mem::replace(&mut state.writing, true) {
+            // A small write costs less than a hop to another thread; a big one goes there, so
+            // that the relay goes on meanwhile.
+            let small = state.pending_bytes <= INLINE_WRITE_BYTES;
+            drop(state);
+            match small {
+                true => shared.write_pending(),
+                false => {
+                    let shared = self.shared.clone();
+                    tokio::task::spawn_blocking(move || shared.write_pending());
+                }
+            }
         }
-        drop(state);
-        self.appended.notify_waiters();
         filled
     }
 
@@ -170,8 +222,8 @@ impl EventLog {
     /// wait before it appends more.
     pub(crate) async fn ready(&self) {
         loop {
-            let drained = self.drained.notified();
-            if !self.lock().lagging(self.max_bytes / 2) {
+            let drained = self.shared.drained.notified();
+            if !self.lock().lagging(self.shared.max_bytes / 2) {
                 return;
             }
             drained.await;
@@ -193,6 +245,43 @@ impl EventLog {
             log: self,
             id,
             after,
+        }
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Writes what is pending to the store, batch after batch, until nothing is; each batch
+    /// becomes readable once written. One runs per log at a time (`writing`).
+    fn write_pending(&self) {
+        let store = self.store.as_ref().expect("only logs with a store write");
+        loop {
+            let (frames, first, last, evicted) = {
+                let mut state = self.lock();
+                if state.pending.is_empty() {
+                    state.writing = false;
+                    return;
+                }
+                state.pending_bytes = 0;
+                let frames = std::mem::take(&mut state.pending);
+                (frames, state.pending_first, state.latest, state.evicted)
+            };
+            let written = store
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .append(&frames, first, last, evicted);
+            if let Err(error) = written {
+                // Clients still get the frames: a full disk must not stop the session.
+                tracing::error!(%error, "could not write the session log to disk");
+            }
+            self.lock().readable = last;
+            self.appended.notify_waiters();
+            self.drained.notify_waiters();
         }
     }
 }
@@ -243,30 +332,17 @@ impl State {
         }
     }
 
-    fn write(&mut self, written: &[u8], max_bytes: usize) -> std::io::Result<()> {
-        let Some(store) = &mut self.store else {
-            return Ok(());
-        };
-        store.append(written)?;
-        // The file keeps what memory dropped until it is twice the bound; then it is
-        // rewritten with what is kept.
-        if store.len() > 2 * max_bytes as u64 + (1 << 20) {
-            let kept = self
-                .entries
-                .iter()
-                .map(|entry| (entry.seq, entry.ephemeral, &entry.frame[..]));
-            store.rewrite(self.evicted, kept)?;
-        }
-        Ok(())
-    }
-
     fn bounds(&self) -> (Seq, Seq) {
         let oldest = self.entries.front().map_or(self.latest + 1, |e| e.seq);
         (oldest, self.latest)
     }
 
-    /// Whether an attached cursor has more than `bound` bytes unread.
+    /// Whether an attached cursor has more than `bound` bytes unread, or the disk is that
+    /// far behind.
     fn lagging(&self, bound: usize) -> bool {
+        if self.pending_bytes > bound {
+            return true;
+        }
         let Some(&slowest) = self.cursors.values().min() else {
             return false;
         };
@@ -295,7 +371,7 @@ impl Cursor<'_> {
         max: usize,
     ) -> Result<(), Resync> {
         loop {
-            let appended = self.log.appended.notified();
+            let appended = self.log.shared.appended.notified();
             {
                 let mut state = self.log.lock();
                 if self.after < state.evicted {
@@ -316,7 +392,7 @@ impl Cursor<'_> {
                 if out.len() > before {
                     state.cursors.insert(self.id, self.after);
                     drop(state);
-                    self.log.drained.notify_waiters();
+                    self.log.shared.drained.notify_waiters();
                     return Ok(());
                 }
             }
@@ -333,7 +409,7 @@ impl Cursor<'_> {
 impl Drop for Cursor<'_> {
     fn drop(&mut self) {
         self.log.lock().cursors.remove(&self.id);
-        self.log.drained.notify_waiters();
+        self.log.shared.drained.notify_waiters();
     }
 }
 

@@ -179,7 +179,10 @@ fn session_dir(settings: &Settings, id: &str) -> PathBuf {
 /// The session `meta` describes, with its log read back from its folder.
 fn open(settings: &Arc<Settings>, meta: Meta) -> io::Result<Session> {
     let dir = session_dir(settings, &meta.id);
-    let log = EventLog::restored(settings.history_bytes, Store::open(&dir)?)?;
+    // Four segments hold what the log keeps: the files stay within about 1.25 times it.
+    let segment_bytes = (settings.history_bytes as u64 / 4).max(1 << 16);
+    let (store, saved) = Store::open(&dir, segment_bytes)?;
+    let log = EventLog::restored(settings.history_bytes, store, saved);
     let core = Core::new(log, dir, meta);
     core.save();
     Ok(Session::new(settings.clone(), core))
