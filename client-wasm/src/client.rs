@@ -1,20 +1,24 @@
-//! The client's state: the connection's phase, the handlers, and the promises of `start()` and
-//! `stop()`, driven by the socket's events.
+//! The client's state: the connection and its reconnects, the handlers, and the promises of
+//! `start()`, `stop()` and `closed`, driven by the socket's events.
 
 use std::{cell::RefCell, rc::Rc};
 
-use js_sys::{Function, JsString, Object, Promise, Reflect};
+use js_sys::{Function, JsString, Math, Object, Promise, Reflect};
 use wasm_bindgen::{JsValue, prelude::Closure};
 use wasm_bindgen_futures::{JsFuture, future_to_promise, spawn_local};
 
 use crate::{
+    backoff,
     dispatch::Dispatch,
     error::ClientError,
     handlers::Handlers,
-    http::post_config,
+    http::request,
     messages::{self, Stream},
-    options::ClientOptions,
+    options::{ClientOptions, Session},
+    sessions,
     socket::{Socket, SocketEvent},
+    state::{CloseInfo, ConnectionState as State, StateWatch},
+    timer::Timer,
 };
 
 /// A client; clones share it.
@@ -24,19 +28,35 @@ pub(crate) struct Client(Rc<RefCell<Inner>>);
 #[derive(Debug)]
 struct Inner {
     options: ClientOptions,
-    phase: Phase,
+    watch: StateWatch,
+    /// The server's id of the session: given, created by `start()`, or the legacy one's, from
+    /// its `connected` frame.
+    session_id: Option<String>,
     socket: Option<Socket>,
     handlers: Handlers<Function>,
     /// The socket's `onmessage`, and what it reads.
     dispatch: Dispatch,
     /// Told of exceptions thrown by handlers; `console.error` without it.
     on_error: Option<Function>,
-    /// `start()`'s promise, settled by the first frame (or the socket closing).
-    started: Option<(Function, Function)>,
-    /// `stop()`'s promises, resolved when the socket has closed.
+    /// The connection being made, settled by its `connected` frame, a refusal, or its end.
+    pending: Option<Pending>,
+    /// The wait before the next reconnect attempt.
+    backoff: Option<Timer>,
+    /// `stop()` was called in this run.
+    stopping: bool,
+    /// `stop()`'s promises, resolved when the run is over.
     stopped: Vec<Function>,
-    /// `messages()` iterators, ended when the socket closes.
+    /// The last close of this run's sockets.
+    last_close: Option<CloseInfo>,
+    /// `messages()` iterators, ended with the run.
     streams: Vec<Rc<RefCell<Stream>>>,
+}
+
+#[derive(Debug)]
+struct Pending {
+    url: String,
+    resolve: Function,
+    reject: Function,
 }
 
 impl Inner {
@@ -46,18 +66,23 @@ impl Inner {
         self.dispatch
             .set_handlers(handlers.iter().map(|(_, handler)| handler));
     }
-}
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Phase {
-    Idle,
-    Starting,
-    Open,
-    Closed,
+    /// The session in the socket's URL: none for the legacy `/ws`.
+    fn socket_url(&self) -> String {
+        let session = match self.options.session {
+            Session::Legacy => None,
+            Session::New | Session::Existing(_) => self.session_id.as_deref(),
+        };
+        (self.options.endpoints).socket(session, self.dispatch.last_seq())
+    }
 }
 
 impl Client {
     pub(crate) fn new(options: ClientOptions, on_error: Option<Function>) -> Self {
+        let session_id = match &options.session {
+            Session::Existing(id) => Some(id.clone()),
+            Session::Legacy | Session::New => None,
+        };
         Self(Rc::new_cyclic(|weak| {
             let (to_inspect, to_report) = (weak.clone(), weak.clone());
             let dispatch = Dispatch::new(
@@ -75,78 +100,130 @@ impl Client {
             );
             RefCell::new(Inner {
                 options,
-                phase: Phase::Idle,
+                watch: StateWatch::default(),
+                session_id,
                 socket: None,
                 handlers: Handlers::default(),
                 dispatch,
                 on_error,
-                started: None,
+                pending: None,
+                backoff: None,
+                stopping: false,
                 stopped: Vec::new(),
+                last_close: None,
                 streams: Vec::new(),
             })
         }))
     }
 
-    /// Posts the config (if any), connects, and resolves once the server says `connected`.
+    pub(crate) fn state(&self) -> State {
+        self.0.borrow().watch.state()
+    }
+
+    pub(crate) fn session_id(&self) -> Option<String> {
+        self.0.borrow().session_id.clone()
+    }
+
+    pub(crate) fn closed(&self) -> Promise {
+        self.0.borrow_mut().watch.closed()
+    }
+
+    /// Prepares the session (posts the config, or creates the session), connects, and resolves
+    /// once the server says `connected`.
     pub(crate) fn start(&self) -> Promise {
+        {
+            let mut inner = self.0.borrow_mut();
+            if matches!(
+                inner.watch.state(),
+                State::Connecting | State::Connected | State::Reconnecting
+            ) {
+                return Promise::reject(&ClientError::AlreadyStarted.into());
+            }
+            inner.stopping = false;
+            inner.last_close = None;
+        }
+        self.set_state(State::Connecting);
         let client = self.clone();
         future_to_promise(async move {
-            client
-                .connect()
-                .await
-                .map(|()| JsValue::UNDEFINED)
-                .map_err(Into::into)
+            let connected = async {
+                client.prepare().await?;
+                client.connect().await
+            };
+            match connected.await {
+                Ok(()) => Ok(JsValue::UNDEFINED),
+                Err(error) => {
+                    let stopped = client.0.borrow().stopping;
+                    let error = if stopped { ClientError::Stopped } else { error };
+                    client.finish(&error.to_string());
+                    Err(error.into())
+                }
+            }
         })
     }
 
-    async fn connect(&self) -> Result<(), ClientError> {
-        let (endpoints, config, debug) = {
-            let mut inner = self.0.borrow_mut();
-            if matches!(inner.phase, Phase::Starting | Phase::Open) {
-                return Err(ClientError::AlreadyStarted);
+    /// What comes before the first connection: the legacy config posted, or the session
+    /// created (once: a restarted client attaches to it again).
+    async fn prepare(&self) -> Result<(), ClientError> {
+        let (options, created) = {
+            let inner = self.0.borrow();
+            (inner.options.clone(), inner.session_id.is_some())
+        };
+        let debug = options.debug;
+        let config = options.config.as_deref();
+        match options.session {
+            Session::Legacy => {
+                if let Some(config) = config {
+                    let url = options.endpoints.config();
+                    log(debug, &format!("Configuring server at {url}"));
+                    request("POST", &url, Some(config), "configure server").await?;
+                }
             }
-            inner.phase = Phase::Starting;
-            (
-                inner.options.endpoints.clone(),
-                inner.options.config.clone(),
-                inner.options.debug,
-            )
-        };
-        let failed = |error: ClientError| {
-            self.0.borrow_mut().phase = Phase::Closed;
-            error
-        };
-        if let Some(config) = config {
-            log(
-                debug,
-                &format!("Configuring server at {}", endpoints.config),
-            );
-            post_config(&endpoints.config, &config)
-                .await
-                .map_err(failed)?;
+            Session::New if !created => {
+                log(debug, "Creating a session");
+                let info = sessions::create(&options.endpoints, config).await?;
+                self.0.borrow_mut().session_id = Some(sessions::id_of(&info)?);
+            }
+            Session::New | Session::Existing(_) => {}
         }
-        log(debug, &format!("Connecting to {}", endpoints.socket));
-        let connected = Promise::new(&mut |resolve, reject| {
-            self.0.borrow_mut().started = Some((resolve, reject));
-        });
-        let weak = Rc::downgrade(&self.0);
-        let listener = {
+        match self.0.borrow().stopping {
+            true => Err(ClientError::Stopped),
+            false => Ok(()),
+        }
+    }
+
+    /// Opens a socket resuming after the last frame handed over; resolves once the server says
+    /// `connected`, rejects if it refuses or the socket ends first.
+    async fn connect(&self) -> Result<(), ClientError> {
+        let (url, listener, debug) = {
             let inner = self.0.borrow();
             inner.dispatch.inspect(true);
-            inner.dispatch.listener().clone()
+            let listener = inner.dispatch.listener().clone();
+            (inner.socket_url(), listener, inner.options.debug)
         };
-        let socket = Socket::open(&endpoints.socket, &listener, move |event| {
+        log(debug, &format!("Connecting to {url}"));
+        let connected = Promise::new(&mut |resolve, reject| {
+            let url = url.clone();
+            self.0.borrow_mut().pending = Some(Pending {
+                url,
+                resolve,
+                reject,
+            });
+        });
+        let weak = Rc::downgrade(&self.0);
+        let socket = Socket::open(&url, &listener, move |event| {
             if let Some(inner) = weak.upgrade() {
                 Client(inner).on_event(event);
             }
-        })
-        .map_err(|reason| {
-            failed(ClientError::Connect {
-                url: endpoints.socket.clone(),
-                reason,
-            })
-        })?;
-        self.0.borrow_mut().socket = Some(socket);
+        });
+        match socket {
+            Ok(socket) => self.0.borrow_mut().socket = Some(socket),
+            Err(reason) => {
+                let mut inner = self.0.borrow_mut();
+                inner.pending = None;
+                inner.dispatch.inspect(false);
+                return Err(ClientError::Connect { url, reason });
+            }
+        }
         JsFuture::from(connected)
             .await
             .map_err(|e| ClientError::Message(crate::describe(&e)))?;
@@ -154,132 +231,269 @@ impl Client {
         Ok(())
     }
 
+    /// After a dropped connection: attempts with backoff until one connects or `stop()`.
+    async fn reconnect(self) {
+        let debug = self.0.borrow().options.debug;
+        let mut attempt = 0;
+        loop {
+            let delay = backoff::delay_ms(attempt, Math::random());
+            log(debug, &format!("Reconnecting in {delay} ms"));
+            let (timer, waited) = Timer::start(delay);
+            self.0.borrow_mut().backoff = Some(timer);
+            let _ = waited.await;
+            self.0.borrow_mut().backoff = None;
+            if self.0.borrow().stopping {
+                break;
+            }
+            match self.connect().await {
+                Ok(()) => return,
+                Err(error) => log(debug, &format!("Reconnect failed: {error}")),
+            }
+            if self.0.borrow().stopping {
+                break;
+            }
+            if let Some(gone) = self.session_gone().await {
+                // A deleted session never comes back: no point trying on.
+                let mut inner = self.0.borrow_mut();
+                let code = inner.last_close.as_ref().map_or(1006, |close| close.code);
+                inner.last_close = Some(CloseInfo {
+                    code,
+                    reason: gone.to_string(),
+                });
+                break;
+            }
+            attempt += 1;
+        }
+        self.finish("stopped");
+    }
+
+    /// Why the v1 session is no more, if the server says so (a WebSocket that failed to
+    /// connect does not tell).
+    async fn session_gone(&self) -> Option<ClientError> {
+        let (endpoints, id) = {
+            let inner = self.0.borrow();
+            match (&inner.options.session, &inner.session_id) {
+                (Session::Legacy, _) | (_, None) => return None,
+                (_, Some(id)) => (inner.options.endpoints.clone(), id.clone()),
+            }
+        };
+        match sessions::get(&endpoints, &id).await {
+            Err(error) if error.code() == Some("session_not_found") => Some(error),
+            _ => None,
+        }
+    }
+
     /// Sends a message's JSON text, already known to be valid.
     pub(crate) fn send(&self, text: &JsString) -> Result<(), ClientError> {
         let inner = self.0.borrow();
         match &inner.socket {
-            Some(socket) if inner.phase == Phase::Open && socket.is_open() => {
+            Some(socket) if inner.watch.state() == State::Connected && socket.is_open() => {
                 socket.send(text).map_err(ClientError::Message)
             }
             _ => Err(ClientError::NotConnected),
         }
     }
 
-    /// Adds a handler; the returned function removes it.
+    /// Adds a frame handler; the returned function removes it.
     pub(crate) fn on_message(&self, handler: Function) -> Function {
         let id = self.0.borrow_mut().handlers.add(handler);
         self.0.borrow().handlers_changed();
+        self.unsubscriber(move |inner| {
+            if inner.handlers.remove(id) {
+                inner.handlers_changed();
+            }
+        })
+    }
+
+    /// Adds a state handler; the returned function removes it.
+    pub(crate) fn on_state_change(&self, handler: Function) -> Function {
+        let id = self.0.borrow_mut().watch.handlers.add(handler);
+        self.unsubscriber(move |inner| {
+            inner.watch.handlers.remove(id);
+        })
+    }
+
+    /// A JS function running `remove` on the client, if it still exists.
+    fn unsubscriber(&self, remove: impl Fn(&mut Inner) + 'static) -> Function {
         let weak = Rc::downgrade(&self.0);
         let unsubscribe = Closure::<dyn FnMut()>::new(move || {
-            if let Some(inner) = weak.upgrade()
-                && inner.borrow_mut().handlers.remove(id)
-            {
-                inner.borrow().handlers_changed();
+            if let Some(inner) = weak.upgrade() {
+                remove(&mut inner.borrow_mut());
             }
         });
         unsubscribe.into_js_value().into()
     }
 
-    /// The frames from now on as an async iterator, until the connection closes.
+    /// The frames from now on as an async iterator, until the client is closed.
     pub(crate) fn messages(&self) -> Object {
         let stream = Rc::new(RefCell::new(Stream::default()));
         let unsubscribe = self.on_message(messages::feeder(stream.clone()));
         let mut inner = self.0.borrow_mut();
-        if inner.phase == Phase::Closed {
+        if inner.watch.state() == State::Closed {
             stream.borrow_mut().end();
         }
         inner.streams.push(stream.clone());
         messages::iterator(stream, unsubscribe)
     }
 
-    /// Closes the connection; resolves once it is closed. Safe to call at any time, twice.
+    /// Closes the connection for good; resolves once closed. Safe to call at any time, twice.
     pub(crate) fn stop(&self) -> Promise {
         let mut inner = self.0.borrow_mut();
-        let Some(socket) = &inner.socket else {
+        if matches!(inner.watch.state(), State::Idle | State::Closed) {
             return Promise::resolve(&JsValue::UNDEFINED);
-        };
-        socket.close();
+        }
+        inner.stopping = true;
         let mut resolver = None;
         let closed = Promise::new(&mut |resolve, _| resolver = Some(resolve));
         inner.stopped.extend(resolver);
+        // What is under way ends, and with it the run: the socket's close event, the backoff's
+        // wait, or start()'s request (checked when it answers).
+        if let Some(socket) = &inner.socket {
+            socket.close();
+        }
+        if let Some(timer) = &inner.backoff {
+            timer.cancel();
+        }
         closed
     }
 
     fn on_event(&self, event: SocketEvent) {
+        let connecting = self.0.borrow().pending.is_some();
         match event {
             SocketEvent::Open => {} // the `connected` frame follows
             // Node 22's WebSocket reports a failed connection with `error` alone, no `close`.
-            SocketEvent::Error if self.0.borrow().phase == Phase::Starting => {
-                self.on_closed("the connection failed".to_owned());
-            }
+            SocketEvent::Error if connecting => self.on_ended(CloseInfo {
+                code: 1006,
+                reason: "the connection failed".to_owned(),
+            }),
             SocketEvent::Error => {} // the close follows
-            SocketEvent::Closed { code, reason } if reason.is_empty() => {
-                self.on_closed(format!("closed with code {code}"));
-            }
-            SocketEvent::Closed { code, reason } => {
-                self.on_closed(format!("closed with code {code}: {reason}"));
-            }
+            SocketEvent::Closed { code, reason } => self.on_ended(CloseInfo { code, reason }),
         }
     }
 
-    /// A frame while `start()` waits: `connected` resolves it, an `error` (the server's
-    /// refusal) rejects it.
+    /// A frame while a connection is being made: `connected` settles it, an `error` (the
+    /// server's refusal) fails it.
     fn on_first_frame(&self, frame: &JsValue) {
         let field = |name: &str| {
             Reflect::get(frame, &name.into())
                 .ok()
                 .and_then(|v| v.as_string())
         };
-        let settle = {
-            let mut inner = self.0.borrow_mut();
-            match field("type").as_deref() {
-                Some("connected") => {
-                    inner.phase = Phase::Open;
+        match field("type").as_deref() {
+            Some("connected") => {
+                let pending = {
+                    let mut inner = self.0.borrow_mut();
                     inner.dispatch.inspect(false);
-                    inner
-                        .started
-                        .take()
-                        .map(|(resolve, _)| (resolve, JsValue::UNDEFINED))
+                    if let Some(id) = field("session_id") {
+                        // Another session (the server restarted anew): its numbers start over.
+                        if inner.session_id.as_ref().is_some_and(|known| *known != id) {
+                            inner.dispatch.forget_seq();
+                        }
+                        inner.session_id = Some(id);
+                    }
+                    inner.pending.take()
+                };
+                self.set_state(State::Connected);
+                if let Some(pending) = pending {
+                    let _ = pending.resolve.call0(&JsValue::NULL);
                 }
-                Some("error") => inner.started.take().map(|(_, reject)| {
-                    let refusal = ClientError::Refused(field("error").unwrap_or_default());
-                    (reject, JsValue::from(refusal))
-                }),
-                _ => None,
             }
-        };
-        if let Some((settle, value)) = settle {
-            let _ = settle.call1(&JsValue::NULL, &value);
+            Some("error") => {
+                let (pending, socket) = {
+                    let mut inner = self.0.borrow_mut();
+                    inner.dispatch.inspect(false);
+                    (inner.pending.take(), inner.socket.take())
+                };
+                // The socket owns the closure running now: free it after this event.
+                spawn_local(async move { drop(socket) });
+                if let Some(pending) = pending {
+                    let refusal =
+                        ClientError::ConnectionRefused(field("error").unwrap_or_default());
+                    let _ = pending.reject.call1(&JsValue::NULL, &refusal.into());
+                }
+            }
+            _ => {}
         }
     }
 
-    /// The connection is over (`why`): settles `start()` if it was pending and every `stop()`.
-    fn on_closed(&self, why: String) {
-        let (socket, started, stopped, url, debug) = {
+    /// A socket ended: fails the connection being made (its caller decides what follows), or
+    /// reconnects an established one unless stopped or told not to.
+    fn on_ended(&self, close: CloseInfo) {
+        let why = match close.reason.as_str() {
+            "" => format!("closed with code {}", close.code),
+            reason => format!("closed with code {}: {reason}", close.code),
+        };
+        let (socket, pending, established, reconnect, debug) = {
             let mut inner = self.0.borrow_mut();
-            inner.phase = Phase::Closed;
             inner.dispatch.inspect(false);
-            for stream in inner.streams.drain(..) {
-                stream.borrow_mut().end();
-            }
-            let url = inner.options.endpoints.socket.clone();
+            inner.last_close = Some(close);
+            let established = inner.watch.state() == State::Connected;
+            let reconnect = inner.options.reconnect && !inner.stopping;
             (
                 inner.socket.take(),
-                inner.started.take(),
-                std::mem::take(&mut inner.stopped),
-                url,
+                inner.pending.take(),
+                established,
+                reconnect,
                 inner.options.debug,
             )
         };
         // The socket owns the closure running now: free it after this event, not during it.
         spawn_local(async move { drop(socket) });
         log(debug, &format!("Disconnected: {why}"));
-        if let Some((_, reject)) = started {
-            let failed = ClientError::Connect { url, reason: why };
-            let _ = reject.call1(&JsValue::NULL, &failed.into());
+        if let Some(pending) = pending {
+            let failed = ClientError::Connect {
+                url: pending.url,
+                reason: why,
+            };
+            let _ = pending.reject.call1(&JsValue::NULL, &failed.into());
+        } else if established && reconnect {
+            self.set_state(State::Reconnecting);
+            spawn_local(self.clone().reconnect());
+        } else if established {
+            self.finish(&why);
         }
+    }
+
+    /// The run is over: `closed` resolves (with the last close, or 1006 and `why`), and so do
+    /// `stop()`'s promises; `messages()` iterators end.
+    fn finish(&self, why: &str) {
+        let (stopped, streams) = {
+            let mut inner = self.0.borrow_mut();
+            inner.dispatch.inspect(false);
+            let close = match (inner.stopping, inner.last_close.take()) {
+                (true, _) => CloseInfo {
+                    code: 1000,
+                    reason: String::new(),
+                },
+                (false, Some(close)) => close,
+                (false, None) => CloseInfo {
+                    code: 1006,
+                    reason: why.to_owned(),
+                },
+            };
+            inner.watch.close(&close);
+            (
+                std::mem::take(&mut inner.stopped),
+                std::mem::take(&mut inner.streams),
+            )
+        };
+        for stream in streams {
+            stream.borrow_mut().end();
+        }
+        self.set_state(State::Closed);
         for resolve in stopped {
             let _ = resolve.call0(&JsValue::NULL);
+        }
+    }
+
+    /// Moves to `state` and tells the state handlers, if it changed.
+    fn set_state(&self, state: State) {
+        let handlers = self.0.borrow_mut().watch.set(state);
+        let name = JsValue::from(state.name());
+        for handler in handlers {
+            if let Err(error) = handler.call1(&JsValue::NULL, &name) {
+                self.report(&error);
+            }
         }
     }
 
@@ -289,7 +503,7 @@ impl Client {
         match on_error.map(|on_error| on_error.call1(&JsValue::NULL, error)) {
             Some(Ok(_)) => {}
             Some(Err(_)) | None => web_sys::console::error_2(
-                &"ClaudeAgentClient: a frame could not be handled".into(),
+                &"ClaudeAgentClient: a handler threw, or a frame was not JSON".into(),
                 error,
             ),
         }

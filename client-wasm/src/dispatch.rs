@@ -2,7 +2,8 @@
 //! engine's own `JSON.parse` and calls the handlers, so that a frame crosses into wasm only while
 //! `start()` waits for it (each crossing cost a tenth of the rate in scripts/bench-client). What
 //! it reads is Rust's: the handlers (a snapshot of [`Handlers`](crate::handlers::Handlers)),
-//! whether frames go to Rust first, debug logging, and where exceptions go.
+//! whether frames go to Rust first, debug logging, and where exceptions go. What it writes is
+//! the `seq` of the last logged frame handed over, which a reconnect resumes after.
 
 use js_sys::{Array, Function, Object, Reflect};
 use wasm_bindgen::{
@@ -18,6 +19,13 @@ export function listener(state) {
       frame = JSON.parse(event.data);
     } catch (error) {
       return state.report(error);
+    }
+    // A frame of the session's log is handed over once: one already seen is a resend of a
+    // resumed connection (or of a restart of the client, resuming where it stopped).
+    const seq = frame?.seq;
+    if (typeof seq === "number") {
+      if (seq <= state.lastSeq) return;
+      state.lastSeq = seq;
     }
     if (state.inspect) state.inspect(frame);
     if (state.debug) console.log("Received message:", frame);
@@ -61,6 +69,7 @@ impl Dispatch {
         set(&state, "debug", &debug.into());
         set(&state, "report", report.as_ref());
         set(&state, "handlers", &Array::new());
+        set(&state, "lastSeq", &0.into());
         Self {
             listener: listener(&state),
             state,
@@ -82,6 +91,20 @@ impl Dispatch {
             &JsValue::NULL
         };
         set(&self.state, "inspect", inspect);
+    }
+
+    /// The `seq` of the last logged frame handed over, if any.
+    pub(crate) fn last_seq(&self) -> Option<u64> {
+        Reflect::get(&self.state, &"lastSeq".into())
+            .ok()
+            .and_then(|seq| seq.as_f64())
+            .filter(|seq| *seq >= 1.0)
+            .map(|seq| seq as u64)
+    }
+
+    /// Forgets the frames seen: another session's log numbers its frames anew.
+    pub(crate) fn forget_seq(&self) {
+        set(&self.state, "lastSeq", &0.into());
     }
 
     /// The handlers from the next frame on.

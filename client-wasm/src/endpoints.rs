@@ -1,12 +1,13 @@
-//! Where a server's `/config` and `/ws` are, from the one `connectionUrl` a user gives.
+//! Where a server's routes are, from the one `connectionUrl` a user gives: the legacy `/config`
+//! and `/ws`, and the v1 sessions.
 
 use crate::error::ClientError;
 
-/// The two URLs of a server.
+/// A server's base URLs, in http(s) and ws(s).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Endpoints {
-    pub(crate) config: String,
-    pub(crate) socket: String,
+    http: String,
+    ws: String,
 }
 
 impl Endpoints {
@@ -29,10 +30,53 @@ impl Endpoints {
             return Err(invalid());
         }
         Ok(Self {
-            config: format!("{http}://{base}/config"),
-            socket: format!("{ws}://{base}/ws"),
+            http: format!("{http}://{base}"),
+            ws: format!("{ws}://{base}"),
         })
     }
+
+    /// `POST /config`.
+    pub(crate) fn config(&self) -> String {
+        format!("{}/config", self.http)
+    }
+
+    /// `/v1/sessions`.
+    pub(crate) fn sessions(&self) -> String {
+        format!("{}/v1/sessions", self.http)
+    }
+
+    /// `/v1/sessions/{id}`.
+    pub(crate) fn session(&self, id: &str) -> String {
+        format!("{}/v1/sessions/{}", self.http, encode(id))
+    }
+
+    /// The WebSocket: a session's (`/v1/sessions/{id}/ws`) or the legacy `/ws`, resuming after
+    /// the frame numbered `after` when given.
+    pub(crate) fn socket(&self, session: Option<&str>, after: Option<u64>) -> String {
+        let path = match session {
+            Some(id) => format!("{}/v1/sessions/{}/ws", self.ws, encode(id)),
+            None => format!("{}/ws", self.ws),
+        };
+        match after {
+            Some(seq) => format!("{path}?after={seq}"),
+            None => path,
+        }
+    }
+}
+
+/// `id` as one path segment: what a server chose is safe already, but an id a user typed may
+/// hold `/`, `?` or spaces.
+fn encode(id: &str) -> String {
+    let mut encoded = String::with_capacity(id.len());
+    for byte in id.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                encoded.push(char::from(byte));
+            }
+            _ => encoded.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    encoded
 }
 
 #[cfg(test)]
@@ -41,7 +85,7 @@ mod tests {
 
     fn urls(url: &str) -> (String, String) {
         let endpoints = Endpoints::from_url(url).unwrap();
-        (endpoints.config, endpoints.socket)
+        (endpoints.config(), endpoints.socket(None, None))
     }
 
     #[test]
@@ -65,6 +109,18 @@ mod tests {
                 "wss://3000-abc.e2b.app/prefix/ws".to_owned()
             )
         );
+    }
+
+    #[test]
+    fn sessions_have_their_own_routes_and_resume_after_a_seq() {
+        let endpoints = Endpoints::from_url("https://h:1/p/ws").unwrap();
+        assert_eq!(endpoints.sessions(), "https://h:1/p/v1/sessions");
+        assert_eq!(endpoints.session("s-1"), "https://h:1/p/v1/sessions/s-1");
+        assert_eq!(
+            endpoints.socket(Some("a/b c"), Some(42)),
+            "wss://h:1/p/v1/sessions/a%2Fb%20c/ws?after=42"
+        );
+        assert_eq!(endpoints.socket(None, Some(0)), "wss://h:1/p/ws?after=0");
     }
 
     #[test]

@@ -1,5 +1,7 @@
-//! What goes wrong in the client; each becomes a JS `Error` with this text.
+//! What goes wrong in the client; each becomes a JS `Error` with this text (and the server's
+//! `code`, when it gave one).
 
+use js_sys::Reflect;
 use thiserror::Error;
 
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -10,13 +12,19 @@ pub enum ClientError {
     Url(String),
     #[error("Invalid client options: {0}")]
     Options(String),
-    #[error("Failed to configure server: {0}")]
-    Config(String),
+    /// The server refused a request, e.g. "Failed to configure server: Invalid config field …".
+    #[error("Failed to {action}: {reason}")]
+    Refused {
+        action: &'static str,
+        reason: String,
+        /// The server's stable code, e.g. `session_not_found`.
+        code: Option<String>,
+    },
     #[error("Could not connect to {url}: {reason}")]
     Connect { url: String, reason: String },
     /// The server's own words, e.g. "Server already has an active connection".
     #[error("The server refused the connection: {0}")]
-    Refused(String),
+    ConnectionRefused(String),
     #[error("WebSocket is not connected")]
     NotConnected,
     #[error("Invalid message: {0}")]
@@ -25,10 +33,26 @@ pub enum ClientError {
     Message(String),
     #[error("start() was already called")]
     AlreadyStarted,
+    #[error("stop() was called before the connection was made")]
+    Stopped,
+}
+
+impl ClientError {
+    /// The server's code for a refusal, e.g. `session_not_found`.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Self::Refused { code, .. } => code.as_deref(),
+            _ => None,
+        }
+    }
 }
 
 impl From<ClientError> for wasm_bindgen::JsValue {
     fn from(error: ClientError) -> Self {
-        js_sys::Error::new(&error.to_string()).into()
+        let js = js_sys::Error::new(&error.to_string());
+        if let Some(code) = error.code() {
+            let _ = Reflect::set(&js, &"code".into(), &code.into());
+        }
+        js.into()
     }
 }

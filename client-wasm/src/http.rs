@@ -1,4 +1,5 @@
-//! `POST /config` through the runtime's own `fetch` (browsers, Node 18+).
+//! The server's JSON routes (`POST /config`, `/v1/sessions…`) through the runtime's own `fetch`
+//! (browsers, Node 18+).
 
 use js_sys::{JSON, Object, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue, prelude::wasm_bindgen};
@@ -14,14 +15,22 @@ extern "C" {
     fn global_fetch(input: &str, init: &Object) -> Promise;
 }
 
-/// Posts `config` (JSON text); the server's own reason when it refuses.
-pub(crate) async fn post_config(url: &str, config: &str) -> Result<(), ClientError> {
+/// `method url` with a JSON `body`: the answer's JSON (`undefined` when it has none), or the
+/// server's reason for refusing to `action` (as in "Failed to {action}: …").
+pub(crate) async fn request(
+    method: &str,
+    url: &str,
+    body: Option<&str>,
+    action: &'static str,
+) -> Result<JsValue, ClientError> {
     let init = Object::new();
-    let headers = Object::new();
-    set(&headers, "Content-Type", &"application/json".into());
-    set(&init, "method", &"POST".into());
-    set(&init, "headers", &headers);
-    set(&init, "body", &config.into());
+    set(&init, "method", &method.into());
+    if let Some(body) = body {
+        let headers = Object::new();
+        set(&headers, "Content-Type", &"application/json".into());
+        set(&init, "headers", &headers);
+        set(&init, "body", &body.into());
+    }
     let unreachable = |e: JsValue| ClientError::Connect {
         url: url.to_owned(),
         reason: crate::describe(&e),
@@ -30,25 +39,27 @@ pub(crate) async fn post_config(url: &str, config: &str) -> Result<(), ClientErr
         .await
         .map_err(unreachable)?
         .unchecked_into();
-    if response.ok() {
-        return Ok(());
-    }
-    let body = match response.text() {
-        Ok(text) => JsFuture::from(text)
-            .await
-            .ok()
-            .and_then(|t| t.as_string())
-            .unwrap_or_default(),
-        Err(_) => String::new(),
+    let text = match response.text() {
+        Ok(text) => JsFuture::from(text).await.map_err(unreachable)?,
+        Err(e) => return Err(unreachable(e)),
     };
-    // The server answers {"error": "..."}; anything else is shown as it came.
-    let reason = JSON::parse(&body)
-        .ok()
-        .filter(JsValue::is_object)
-        .and_then(|v| Reflect::get(&v, &"error".into()).ok())
-        .and_then(|e| e.as_string())
-        .unwrap_or_else(|| format!("HTTP {}: {body}", response.status()));
-    Err(ClientError::Config(reason))
+    let text = text.as_string().unwrap_or_default();
+    let json = JSON::parse(&text).ok().filter(|_| !text.is_empty());
+    if response.ok() {
+        return Ok(json.unwrap_or(JsValue::UNDEFINED));
+    }
+    // The server answers {"error": "...", "code"?: "..."}; anything else is shown as it came.
+    let field = |name: &str| {
+        json.as_ref()
+            .filter(|json| json.is_object())
+            .and_then(|json| Reflect::get(json, &name.into()).ok())
+            .and_then(|value| value.as_string())
+    };
+    Err(ClientError::Refused {
+        action,
+        reason: field("error").unwrap_or_else(|| format!("HTTP {}: {text}", response.status())),
+        code: field("code"),
+    })
 }
 
 fn set(object: &Object, key: &str, value: &JsValue) {

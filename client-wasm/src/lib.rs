@@ -1,7 +1,9 @@
 //! The claude-agent-server client for browsers and Node: `ClaudeAgentClient`, a drop-in
-//! replacement for the original TypeScript client. This file is only the JS-facing surface;
-//! the logic is in the modules.
+//! replacement for the original TypeScript client, with sessions and reconnects; and the
+//! sessions' REST functions. This file is only the JS-facing surface; the logic is in the
+//! modules.
 
+mod backoff;
 mod check;
 mod client;
 mod dispatch;
@@ -11,16 +13,27 @@ mod handlers;
 mod http;
 mod messages;
 mod options;
+mod sessions;
 mod socket;
+mod state;
+mod timer;
 
 use claude_agent_protocol::{ClientMessage, SdkUserMessage};
-use js_sys::{Function, JSON, Promise, Reflect};
+use js_sys::{Function, JSON, Object, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue, prelude::wasm_bindgen};
+use wasm_bindgen_futures::future_to_promise;
 
 use client::Client;
+use endpoints::Endpoints;
 pub use error::ClientError;
 pub use options::ClaudeAgentClientOptions;
 use options::ClientOptions;
+pub use state::{CloseInfo, ConnectionState};
+
+// The frames' types name the protocol's `Seq`, a type alias, which tsify does not declare.
+// It belongs in the protocol crate; until it is declared there, here.
+#[wasm_bindgen(typescript_custom_section)]
+const SEQ: &str = "/** A frame's number in its session's log. */\nexport type Seq = number;";
 
 /// A connection to a claude-agent-server.
 #[wasm_bindgen]
@@ -45,8 +58,8 @@ impl ClaudeAgentClient {
         })
     }
 
-    /// Configures the server (when config options were given) and connects; resolves once the
-    /// server has accepted the connection.
+    /// Configures the server (when config options were given) or creates the session
+    /// (`session: "new"`), and connects; resolves once the server has accepted the connection.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn start(&self) -> Promise {
         self.client.start()
@@ -93,11 +106,122 @@ impl ClaudeAgentClient {
         self.client.messages()
     }
 
-    /// Closes the connection; resolves once closed. Calling it twice is safe.
+    /// Closes the connection for good (no reconnect); resolves once closed. Calling it twice is
+    /// safe.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn stop(&self) -> Promise {
         self.client.stop()
     }
+
+    /// Calls `handler` with each new state; returns a function that unsubscribes.
+    #[wasm_bindgen(js_name = onStateChange, unchecked_return_type = "() => void")]
+    pub fn on_state_change(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "(state: ConnectionState) => void")]
+        handler: Function,
+    ) -> Function {
+        self.client.on_state_change(handler)
+    }
+
+    /// Where the connection is: `idle`, `connecting`, `connected`, `reconnecting` or `closed`.
+    #[wasm_bindgen(getter, unchecked_return_type = "ConnectionState")]
+    pub fn state(&self) -> JsValue {
+        self.client.state().name().into()
+    }
+
+    /// The server's id of the session: the one given, the one `start()` created, or the legacy
+    /// one's once connected.
+    #[wasm_bindgen(getter = sessionId)]
+    pub fn session_id(&self) -> Option<String> {
+        self.client.session_id()
+    }
+
+    /// Resolves once the client is closed for good: `stop()`, a failed `start()`, or the
+    /// connection lost with `reconnect: false`.
+    #[wasm_bindgen(getter, unchecked_return_type = "Promise<CloseInfo>")]
+    pub fn closed(&self) -> Promise {
+        self.client.closed()
+    }
+
+    /// `listSessions`, as a static.
+    #[wasm_bindgen(js_name = listSessions, unchecked_return_type = "Promise<SessionInfo[]>")]
+    pub fn list_sessions(#[wasm_bindgen(js_name = connectionUrl)] connection_url: &str) -> Promise {
+        list_sessions(connection_url)
+    }
+
+    /// `createSession`, as a static.
+    #[wasm_bindgen(js_name = createSession, unchecked_return_type = "Promise<SessionInfo>")]
+    pub fn create_session(
+        #[wasm_bindgen(js_name = connectionUrl)] connection_url: &str,
+        #[wasm_bindgen(unchecked_optional_param_type = "QueryConfig")] config: Option<Object>,
+    ) -> Promise {
+        create_session(connection_url, config)
+    }
+
+    /// `getSession`, as a static.
+    #[wasm_bindgen(js_name = getSession, unchecked_return_type = "Promise<SessionInfo>")]
+    pub fn get_session(
+        #[wasm_bindgen(js_name = connectionUrl)] connection_url: &str,
+        id: String,
+    ) -> Promise {
+        get_session(connection_url, id)
+    }
+
+    /// `deleteSession`, as a static.
+    #[wasm_bindgen(js_name = deleteSession, unchecked_return_type = "Promise<void>")]
+    pub fn delete_session(
+        #[wasm_bindgen(js_name = connectionUrl)] connection_url: &str,
+        id: String,
+    ) -> Promise {
+        delete_session(connection_url, id)
+    }
+}
+
+/// The server's sessions, oldest first.
+#[wasm_bindgen(js_name = listSessions, unchecked_return_type = "Promise<SessionInfo[]>")]
+pub fn list_sessions(#[wasm_bindgen(js_name = connectionUrl)] connection_url: &str) -> Promise {
+    let endpoints = Endpoints::from_url(connection_url);
+    future_to_promise(async move { Ok(sessions::list(&endpoints?).await?) })
+}
+
+/// Creates a session with `config` (the server's default config when absent); resolves with
+/// it. Attach to it with `new ClaudeAgentClient({ connectionUrl, sessionId: session.id })`.
+#[wasm_bindgen(js_name = createSession, unchecked_return_type = "Promise<SessionInfo>")]
+pub fn create_session(
+    #[wasm_bindgen(js_name = connectionUrl)] connection_url: &str,
+    #[wasm_bindgen(unchecked_optional_param_type = "QueryConfig")] config: Option<Object>,
+) -> Promise {
+    let endpoints = Endpoints::from_url(connection_url);
+    let config = config.map(|config| JSON::stringify(&config).map(String::from));
+    future_to_promise(async move {
+        let config = config
+            .transpose()
+            .map_err(|e| ClientError::Options(describe(&e)))?;
+        Ok(sessions::create(&endpoints?, config.as_deref()).await?)
+    })
+}
+
+/// One session, by its id.
+#[wasm_bindgen(js_name = getSession, unchecked_return_type = "Promise<SessionInfo>")]
+pub fn get_session(
+    #[wasm_bindgen(js_name = connectionUrl)] connection_url: &str,
+    id: String,
+) -> Promise {
+    let endpoints = Endpoints::from_url(connection_url);
+    future_to_promise(async move { Ok(sessions::get(&endpoints?, &id).await?) })
+}
+
+/// Deletes a session: its agent is stopped and its clients are disconnected.
+#[wasm_bindgen(js_name = deleteSession, unchecked_return_type = "Promise<void>")]
+pub fn delete_session(
+    #[wasm_bindgen(js_name = connectionUrl)] connection_url: &str,
+    id: String,
+) -> Promise {
+    let endpoints = Endpoints::from_url(connection_url);
+    future_to_promise(async move {
+        sessions::delete(&endpoints?, &id).await?;
+        Ok(JsValue::UNDEFINED)
+    })
 }
 
 impl ClaudeAgentClient {

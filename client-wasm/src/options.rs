@@ -1,4 +1,5 @@
-//! `new ClaudeAgentClient(options)`: the original's options, read from the JS object.
+//! `new ClaudeAgentClient(options)`: the original's options and the session ones, read from the
+//! JS object.
 
 use claude_agent_protocol::QueryConfig;
 use js_sys::{JSON, Object, Reflect};
@@ -7,8 +8,9 @@ use wasm_bindgen::JsValue;
 
 use crate::{endpoints::Endpoints, error::ClientError};
 
-/// The options of `new ClaudeAgentClient(options)`: the original client's, and every agent
-/// option of [`QueryConfig`], which `start()` posts to the server's `/config`.
+/// The options of `new ClaudeAgentClient(options)`: the original client's, the session ones, and
+/// every agent option of [`QueryConfig`], which `start()` posts to the server's `/config` (or
+/// creates the session with, given `session: "new"`).
 // Declares the TypeScript type; the object itself is read field by field (`ClientOptions`).
 #[derive(Debug, Tsify)]
 #[serde(rename_all = "camelCase")]
@@ -28,6 +30,16 @@ pub struct ClaudeAgentClientOptions {
     pub template: Option<String>,
     #[serde(default)]
     pub timeout_ms: Option<f64>,
+    /// Attach to this existing session (`/v1/sessions/{id}/ws`); no config is posted.
+    #[serde(default)]
+    pub session_id: Option<String>,
+    /// `"new"`: create a session with the config given (`POST /v1/sessions`), then attach.
+    /// Without it or `sessionId`, the server's one legacy session (`/config`, `/ws`).
+    #[tsify(optional, type = "\"new\"")]
+    pub session: Option<()>,
+    /// Reconnect and resume after the connection drops (default `true`).
+    #[serde(default)]
+    pub reconnect: Option<bool>,
     #[serde(flatten)]
     pub config: QueryConfig,
 }
@@ -39,6 +51,19 @@ pub(crate) struct ClientOptions {
     pub(crate) debug: bool,
     /// The agent config to post before connecting; `None` when no config option was given.
     pub(crate) config: Option<String>,
+    pub(crate) session: Session,
+    pub(crate) reconnect: bool,
+}
+
+/// Which session the client talks to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Session {
+    /// The server's legacy one: the config posted to `/config`, the socket `/ws`.
+    Legacy,
+    /// One created by `start()` with the config.
+    New,
+    /// An existing one.
+    Existing(String),
 }
 
 impl ClientOptions {
@@ -61,12 +86,14 @@ impl ClientOptions {
         let url = url
             .as_string()
             .ok_or_else(|| ClientError::Options("connectionUrl must be a string".to_owned()))?;
-        let debug = match get("debug") {
-            None => false,
-            Some(debug) => debug
+        let flag = |key: &str, default: bool| match get(key) {
+            None => Ok(default),
+            Some(flag) => flag
                 .as_bool()
-                .ok_or_else(|| ClientError::Options("debug must be a boolean".to_owned()))?,
+                .ok_or_else(|| ClientError::Options(format!("{key} must be a boolean"))),
         };
+        let debug = flag("debug", false)?;
+        let reconnect = flag("reconnect", true)?;
         let config = Object::new();
         let mut posted = false;
         for field in QueryConfig::FIELDS {
@@ -83,10 +110,36 @@ impl ClientOptions {
                     .into(),
             ),
         };
+        let session = match (get("sessionId"), get("session")) {
+            (None, None) => Session::Legacy,
+            (None, Some(new)) if new.as_string().as_deref() == Some("new") => Session::New,
+            (None, Some(_)) => {
+                return Err(ClientError::Options(r#"session must be "new""#.to_owned()));
+            }
+            (Some(id), None) => Session::Existing(
+                id.as_string()
+                    .ok_or_else(|| ClientError::Options("sessionId must be a string".to_owned()))?,
+            ),
+            (Some(_), Some(_)) => {
+                return Err(ClientError::Options(
+                    r#"give sessionId (an existing session) or session: "new", not both"#
+                        .to_owned(),
+                ));
+            }
+        };
+        // Config options would be silently dropped: an existing session keeps its own.
+        if matches!(session, Session::Existing(_)) && config.is_some() {
+            return Err(ClientError::Options(
+                "sessionId attaches to a session as it is configured: give no agent config"
+                    .to_owned(),
+            ));
+        }
         Ok(Self {
             endpoints: Endpoints::from_url(&url)?,
             debug,
             config,
+            session,
+            reconnect,
         })
     }
 }

@@ -1,8 +1,8 @@
 // Test helpers: a real server (the testkit's `test-server`: the server binary, the pinned CLI,
-// the scripted Messages API) and waiting for frames.
+// the scripted Messages API), a proxy to cut its connections, and waiting for frames and states.
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import { createInterface } from "node:readline";
 
 const TEST_SERVER =
@@ -39,6 +39,79 @@ export async function deadUrl() {
   return `http://127.0.0.1:${port}`;
 }
 
+/**
+ * A TCP proxy to the server at `url`, closed after the test, for cutting the server's
+ * connections as a network would. `url` is the proxy's; `cut()` destroys the connections open
+ * now; `cutAfter(pattern, count)` destroys the next one to carry `pattern` `count` times from
+ * the server (before forwarding the chunk that completes the count), and resolves then;
+ * `refuse(on)` drops new connections while on.
+ */
+export async function startProxy(t, url) {
+  const { hostname, port } = new URL(url);
+  const open = new Set();
+  let refusing = false;
+  let cutting = null; // { pattern, count, done }
+  const server = createServer((client) => {
+    if (refusing) return client.destroy();
+    const upstream = connect(Number(port), hostname);
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+      open.delete(end);
+    };
+    open.add(end);
+    for (const socket of [client, upstream]) socket.on("error", end).on("close", end);
+    client.pipe(upstream);
+    let seen = 0;
+    let tail = ""; // so that a pattern split between chunks is still seen
+    upstream.on("data", (chunk) => {
+      if (cutting) {
+        const text = tail + chunk.toString("latin1");
+        seen += text.split(cutting.pattern).length - 1;
+        tail = text.slice(-(cutting.pattern.length - 1));
+        if (seen >= cutting.count) {
+          const { done } = cutting;
+          cutting = null;
+          end();
+          return done();
+        }
+      }
+      client.write(chunk);
+    });
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  t.after(() => {
+    for (const end of open) end();
+    server.close();
+  });
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    cut: () => {
+      for (const end of open) end();
+    },
+    cutAfter: (pattern, count) => new Promise((done) => (cutting = { pattern, count, done })),
+    refuse: (on) => (refusing = on),
+  };
+}
+
+/** Resolves once `client` reaches `state` (at once if it is there). */
+export function reaches(client, state) {
+  if (client.state === state) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`not ${state} in time, but ${client.state}`));
+    }, PATIENCE_MS);
+    const off = client.onStateChange((now) => {
+      if (now !== state) return;
+      clearTimeout(timer);
+      off();
+      resolve();
+    });
+  });
+}
+
 /** Resolves with the frames up to and including the first that `done` accepts. */
 export function frames(client, done) {
   return new Promise((resolve, reject) => {
@@ -70,3 +143,15 @@ export const assistantText = (seen) =>
     .filter((block) => block.type === "text")
     .map((block) => block.text)
     .join("");
+
+/** The text of the token deltas (`stream_event`s) among `frames`. */
+export const streamedText = (seen) =>
+  seen
+    .filter((f) => f.type === "sdk_message" && f.data.type === "stream_event")
+    .map((f) => f.data.event)
+    .filter((event) => event.type === "content_block_delta" && event.delta.type === "text_delta")
+    .map((event) => event.delta.text)
+    .join("");
+
+/** What `[[slow:N:MS]]` makes the mock API say: "w0 w1 … w(N-1) ". */
+export const slowWords = (n) => Array.from({ length: n }, (_, i) => `w${i} `).join("");

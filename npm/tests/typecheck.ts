@@ -1,7 +1,19 @@
 // Type-checked (tsc --noEmit, strict) by packaging.test.mjs against the packed package: the
 // declarations come from the Rust types, so each `@ts-expect-error` fails the check if a type
 // has gone loose (`any`).
-import { ClaudeAgentClient, type SDKMessage, type WSOutputMessage } from "@claude-agent/client";
+import {
+  ClaudeAgentClient,
+  createSession,
+  deleteSession,
+  getSession,
+  listSessions,
+  type CloseInfo,
+  type ConnectionState,
+  type SDKMessage,
+  type SessionInfo,
+  type SessionStatus,
+  type WSOutputMessage,
+} from "@claude-agent/client";
 
 const client = new ClaudeAgentClient({
   connectionUrl: "http://127.0.0.1:3000",
@@ -38,6 +50,16 @@ const off: () => void = client.onMessage((message: WSOutputMessage) => {
   } else if (message.type === "sdk_message") {
     const data: SDKMessage = message.data;
     if (data.type === "result") console.log(data.subtype, data.total_cost_usd);
+    const seq: number | undefined = message.seq;
+    console.log(seq);
+  } else if (message.type === "user_message") {
+    const role: "user" = message.data.message.role;
+    console.log(role);
+  } else if (message.type === "resync_required") {
+    const kept: number = message.oldest_seq;
+    console.log(kept);
+    // @ts-expect-error resync_required carries no data
+    console.log(message.data);
   }
   // @ts-expect-error frames have no such type
   if (message.type === "bogus") return;
@@ -49,3 +71,35 @@ for await (const message of client.messages()) {
   const n: number = message.type === "info" ? message.data : 0;
   console.log(n);
 }
+
+// Sessions.
+new ClaudeAgentClient({ connectionUrl: "http://h", session: "new", model: "m", reconnect: false });
+const attached = new ClaudeAgentClient({ connectionUrl: "http://h", sessionId: "s" });
+// @ts-expect-error session is "new" (or absent)
+new ClaudeAgentClient({ connectionUrl: "http://h", session: "old" });
+// @ts-expect-error reconnect is a boolean
+new ClaudeAgentClient({ connectionUrl: "http://h", reconnect: "yes" });
+
+const offState: () => void = attached.onStateChange((state: ConnectionState) => {
+  // @ts-expect-error no such state
+  if (state === "open") return;
+});
+offState();
+const now: ConnectionState = attached.state;
+const id: string | undefined = attached.sessionId;
+// @ts-expect-error the id is unknown until the session is
+const sure: string = attached.sessionId;
+const { code, reason }: CloseInfo = await attached.closed;
+console.log(now, id, sure, code, reason);
+
+const sessions: SessionInfo[] = await listSessions("http://h");
+const created: SessionInfo = await createSession("http://h", { model: "m" });
+await ClaudeAgentClient.createSession("http://h");
+// @ts-expect-error the config is QueryConfig
+await createSession("http://h", { maxTurns: "x" });
+const status: SessionStatus = (await getSession("http://h", created.id)).status;
+// @ts-expect-error a status is one of the server's
+const sleeping: SessionStatus = "sleeping";
+const latest: number = sessions[0].latest_seq;
+console.log(status, sleeping, latest);
+await deleteSession("http://h", created.id);
