@@ -125,6 +125,54 @@ impl QueryConfig {
     }
 }
 
+/// A config's secrets, in clear: for the one place that must keep them (the server's session
+/// file), since [`Secret`]s serialize redacted.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfigSecrets {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anthropic_api_key: Option<String>,
+    /// By MCP server, then header.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub mcp_headers: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+impl QueryConfig {
+    /// Its secrets, in clear.
+    pub fn secrets(&self) -> ConfigSecrets {
+        let exposed = |headers: &BTreeMap<String, Secret>| {
+            let headers = headers.iter();
+            headers
+                .map(|(name, value)| (name.clone(), value.expose().to_owned()))
+                .collect()
+        };
+        ConfigSecrets {
+            anthropic_api_key: self
+                .anthropic_api_key
+                .as_ref()
+                .map(|key| key.expose().to_owned()),
+            mcp_headers: self
+                .mcp_servers
+                .iter()
+                .flatten()
+                .filter_map(|(name, server)| {
+                    Some((name.clone(), exposed(server.headers.as_ref()?)))
+                })
+                .collect(),
+        }
+    }
+
+    /// Puts back the secrets [`QueryConfig::secrets`] took (over their redacted copies).
+    pub fn restore_secrets(&mut self, secrets: ConfigSecrets) {
+        self.anthropic_api_key = secrets.anthropic_api_key.map(Secret::new);
+        for (name, headers) in secrets.mcp_headers {
+            if let Some(server) = self.mcp_servers.as_mut().and_then(|s| s.get_mut(&name)) {
+                let headers = headers.into_iter().map(|(k, v)| (k, Secret::new(v)));
+                server.headers = Some(headers.collect());
+            }
+        }
+    }
+}
+
 /// A subagent definition.
 #[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -183,8 +231,10 @@ pub struct McpServerConfig {
     #[serde(rename = "type")]
     pub kind: McpTransport,
     pub url: String,
+    /// Sent with every request (authorization, typically): secrets.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub headers: Option<BTreeMap<String, String>>,
+    #[cfg_attr(feature = "typescript", tsify(type = "Record<string, string>"))]
+    pub headers: Option<BTreeMap<String, Secret>>,
 }
 
 #[cfg_attr(feature = "typescript", derive(tsify::Tsify))]

@@ -17,10 +17,18 @@ fn every_field_round_trips_and_is_listed() {
     // Everything but the key, which never serializes in clear.
     let mut expected = serde_json::from_str::<Value>(FULL).unwrap();
     expected["anthropicApiKey"] = json!("[redacted]");
+    expected["mcpServers"]["s"]["headers"]["a"] = json!("[redacted]");
     assert_eq!(echoed, expected);
     let key = parsed.config.anthropic_api_key.as_ref().unwrap();
     assert_eq!(key.expose(), "sk-secret");
     assert_eq!(format!("{key} {key:?}"), "[redacted] [redacted]");
+    // And back, for the one place that stores them.
+    let secrets = parsed.config.secrets();
+    assert_eq!(secrets.mcp_headers["s"]["a"], "b");
+    let mut stored: QueryConfig = serde_json::from_value(echoed.clone()).unwrap();
+    assert_ne!(stored, parsed.config);
+    stored.restore_secrets(secrets);
+    assert_eq!(stored, parsed.config);
     let keys: Vec<_> = echoed.as_object().unwrap().keys().cloned().collect();
     assert_eq!(
         keys,

@@ -91,7 +91,11 @@ impl LaunchSpec {
             args.push(format!("--add-dir={dir}"));
         }
         if let Some(servers) = &config.mcp_servers {
-            let mcp = serde_json::json!({ "mcpServers": servers });
+            let mut mcp = serde_json::json!({ "mcpServers": servers });
+            // The headers serialize redacted: the CLI gets them in clear.
+            for (name, headers) in config.secrets().mcp_headers {
+                mcp["mcpServers"][name]["headers"] = serde_json::json!(headers);
+            }
             args.push(format!("--mcp-config={mcp}"));
         }
         if let Some(session) = resume {
@@ -169,7 +173,7 @@ mod tests {
                 "disallowedTools":["WebFetch"],"permissionMode":"acceptEdits","maxTurns":3,
                 "cwd":"/elsewhere","includePartialMessages":true,"settingSources":["user","local"],
                 "additionalDirectories":["/a","/b"],"anthropicApiKey":"sk-1",
-                "mcpServers":{"docs":{"type":"http","url":"http://127.0.0.1:1/mcp"}},
+                "mcpServers":{"docs":{"type":"http","url":"http://127.0.0.1:1/mcp","headers":{"authorization":"Bearer t"}}},
                 "agents":{"reviewer":{"description":"Reviews","prompt":"Review it"}}}"#,
             Some("sess-1"),
         );
@@ -187,7 +191,7 @@ mod tests {
                 "--include-partial-messages",
                 "--add-dir=/a",
                 "--add-dir=/b",
-                r#"--mcp-config={"mcpServers":{"docs":{"type":"http","url":"http://127.0.0.1:1/mcp"}}}"#,
+                r#"--mcp-config={"mcpServers":{"docs":{"type":"http","url":"http://127.0.0.1:1/mcp","headers":{"authorization":"Bearer t"}}}}"#,
                 "--resume=sess-1",
             ]
         );

@@ -7,7 +7,7 @@ use std::{
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
-use claude_agent_protocol::{QueryConfig, config::Secret, sessions::Usage};
+use claude_agent_protocol::{QueryConfig, config::ConfigSecrets, sessions::Usage};
 use serde::{Deserialize, Serialize};
 
 use super::Surface;
@@ -21,10 +21,10 @@ pub(super) struct Meta {
     #[serde(default)]
     pub(super) legacy: bool,
     pub(super) created_at_ms: u64,
-    /// Its API key is redacted here, and kept in `api_key`.
+    /// Its secrets are redacted here, and kept in `secrets`.
     pub(super) config: QueryConfig,
     #[serde(default)]
-    api_key: Option<String>,
+    secrets: ConfigSecrets,
     /// The CLI session the conversation is in.
     #[serde(default)]
     pub(super) cli_session: Option<String>,
@@ -45,7 +45,7 @@ impl Meta {
             legacy: surface == Surface::Legacy,
             created_at_ms: millis(SystemTime::now()),
             config: QueryConfig::default(),
-            api_key: None,
+            secrets: ConfigSecrets::default(),
             cli_session: None,
             fork_of: None,
             usage: Usage::default(),
@@ -63,10 +63,7 @@ impl Meta {
     }
 
     pub(super) fn set_config(&mut self, config: QueryConfig) {
-        self.api_key = config
-            .anthropic_api_key
-            .as_ref()
-            .map(|key| key.expose().to_owned());
+        self.secrets = config.secrets();
         self.config = config;
     }
 
@@ -78,7 +75,7 @@ impl Meta {
     pub(super) fn load(dir: &Path) -> io::Result<Self> {
         let text = std::fs::read_to_string(dir.join(FILE))?;
         let mut meta: Self = serde_json::from_str(&text).map_err(io::Error::other)?;
-        meta.config.anthropic_api_key = meta.api_key.clone().map(Secret::new);
+        meta.config.restore_secrets(meta.secrets.clone());
         Ok(meta)
     }
 
@@ -110,16 +107,21 @@ mod tests {
     #[test]
     fn the_key_is_stored_apart_and_read_back() {
         let dir = tempfile::tempdir().unwrap();
-        let config =
-            QueryConfig::from_json(r#"{"model":"m","anthropicApiKey":"sk-secret"}"#).unwrap();
+        let config = QueryConfig::from_json(
+            r#"{"model":"m","anthropicApiKey":"sk-secret",
+                "mcpServers":{"s":{"type":"http","url":"http://127.0.0.1:1","headers":{"a":"h-secret"}}}}"#,
+        )
+        .unwrap();
         let meta = Meta::new("s1".into(), Surface::V1, config.config);
         meta.save(dir.path()).unwrap();
         let text = std::fs::read_to_string(dir.path().join(FILE)).unwrap();
         assert_eq!(text.matches("sk-secret").count(), 1, "{text}");
+        assert_eq!(text.matches("h-secret").count(), 1, "{text}");
         let loaded = Meta::load(dir.path()).unwrap();
         let key = loaded.config.anthropic_api_key.as_ref().unwrap();
         assert_eq!(key.expose(), "sk-secret");
         assert_eq!(loaded.config.model.as_deref(), Some("m"));
+        assert_eq!(loaded.config, meta.config, "every secret is back");
         use std::os::unix::fs::PermissionsExt as _;
         let mode = std::fs::metadata(dir.path().join(FILE))
             .unwrap()

@@ -175,7 +175,9 @@ fn read(text: &[u8], frames: &mut Vec<SavedFrame>, path: &Path) {
             .and_then(|line| Some((line, serde_json::from_str::<Head<'_>>(line).ok()?)));
         match head {
             Some((line, head)) if frames.last().is_none_or(|last| last.seq < head.seq) => {
-                let data = head.data.and_then(|data| serde_json::from_str(data.get()).ok());
+                let data = head
+                    .data
+                    .and_then(|data| serde_json::from_str(data.get()).ok());
                 let kind = data.and_then(|data: DataHead<'_>| data.kind);
                 frames.push(SavedFrame {
                     seq: head.seq,
