@@ -45,6 +45,8 @@ enum End {
     Protocol(u16, &'static str),
     /// The client did not answer pings.
     Silent,
+    /// The session was deleted.
+    Ended,
     Shutdown,
 }
 
@@ -149,6 +151,7 @@ pub(crate) async fn serve(
             end = send => end,
             end = receive => end,
             end = watch => end,
+            () = session.ended().cancelled() => End::Ended,
             () = shutdown.cancelled() => End::Shutdown,
         }
     };
@@ -163,6 +166,7 @@ pub(crate) async fn serve(
             );
             None
         }
+        End::Ended => Some(close(close_code::AWAY, "session deleted")),
         End::Shutdown => Some(close(close_code::AWAY, "server shutting down")),
     };
     if let Some(closing) = closing {

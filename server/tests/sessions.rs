@@ -123,9 +123,11 @@ async fn sessions_are_created_listed_inspected_and_deleted() {
     assert_eq!(ids.len(), 2, "the legacy session and the new one: {list}");
     assert_eq!(ids[1], session["id"], "oldest first");
 
+    let (mut client, _) = server.attach_to(&ws_path(&session, None)).await;
     let path = format!("/v1/sessions/{}", session["id"].as_str().unwrap());
     let (status, _) = server.request(Method::DELETE, &path, None).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(client.closed().await, Some(1001), "its clients are let go");
     let (status, error) = server.request(Method::GET, &path, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(error["code"], "session_not_found");

@@ -25,6 +25,7 @@ use claude_agent_protocol::{
     QueryConfig, SdkUserMessage, Seq, SessionInfo, SessionStatus, ToAgent, agent::ServerRequest,
 };
 use thiserror::Error;
+use tokio_util::sync::CancellationToken;
 
 pub(crate) use self::log::{Cursor, Resync};
 pub(crate) use registry::{NewSession, Sessions};
@@ -86,6 +87,8 @@ pub(crate) struct Session {
     agent: tokio::sync::Mutex<Option<Agent>>,
     /// Set by shutdown, under the `agent` lock: no agent starts after it.
     closed: AtomicBool,
+    /// Cancelled by shutdown: its clients are let go.
+    ended: CancellationToken,
     clients: AtomicU32,
 }
 
@@ -100,6 +103,7 @@ impl Session {
             core: Arc::new(core),
             agent: tokio::sync::Mutex::default(),
             closed: AtomicBool::new(false),
+            ended: CancellationToken::new(),
             clients: AtomicU32::new(0),
         }
     }
@@ -288,13 +292,19 @@ impl Session {
         }
     }
 
-    /// Ends the agent, if any, gracefully; no other starts after it.
+    /// Cancelled once the session has ended (deleted, or the server stopping).
+    pub(crate) fn ended(&self) -> &CancellationToken {
+        &self.ended
+    }
+
+    /// Ends the agent, if any, gracefully, and lets the clients go; no agent starts after it.
     pub(crate) async fn shutdown(&self) {
         let agent = {
             let mut slot = self.agent.lock().await;
             self.closed.store(true, Ordering::SeqCst);
             slot.take()
         };
+        self.ended.cancel();
         if let Some(agent) = agent {
             agent.shutdown().await;
         }
