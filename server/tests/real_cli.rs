@@ -310,18 +310,8 @@ async fn a_killed_agent_is_reported_and_the_next_message_resumes() {
         |f| matches!(f, ServerMessage::Info { data, .. } if data.contains("resuming session"))
     ));
     // The new agent sent the earlier conversation along: it resumed.
-    let request = api
-        .wait_for_request(
-            |r| {
-                r.last_user_text()
-                    .is_some_and(|t| t.contains("What was the word?"))
-            },
-            PATIENCE,
-        )
-        .await
-        .unwrap();
     assert!(
-        request.body.to_string().contains("pineapple"),
+        api.sent_history("What was the word?", "pineapple").await,
         "the resumed agent lost the history"
     );
     assert_ne!(agent_pid(&server).await, pid);

@@ -367,18 +367,8 @@ async fn a_fork_goes_on_from_a_copy_of_the_conversation() {
     let (mut forked, _) = server.attach_to(&ws_path(&fork, None)).await;
     forked.send(&say("What was the word?", "u-2")).await;
     turns(&mut forked, 1).await;
-    let request = api
-        .wait_for_request(
-            |r| {
-                r.last_user_text()
-                    .is_some_and(|t| t.contains("What was the word?"))
-            },
-            PATIENCE,
-        )
-        .await
-        .unwrap();
     assert!(
-        request.body.to_string().contains("pineapple"),
+        api.sent_history("What was the word?", "pineapple").await,
         "the fork lost the history"
     );
     let (source, fork) = (info(&server, &source).await, info(&server, &fork).await);
@@ -412,18 +402,8 @@ async fn an_idle_agent_hibernates_and_the_next_message_resumes_it() {
     client.send(&say("What was the word?", "u-2")).await;
     let frames = turns(&mut client, 1).await;
     assert_eq!(assistant_text(&frames), "You said: What was the word?");
-    let request = api
-        .wait_for_request(
-            |r| {
-                r.last_user_text()
-                    .is_some_and(|t| t.contains("What was the word?"))
-            },
-            PATIENCE,
-        )
-        .await
-        .unwrap();
     assert!(
-        request.body.to_string().contains("pineapple"),
+        api.sent_history("What was the word?", "pineapple").await,
         "not resumed"
     );
 }
@@ -480,18 +460,8 @@ async fn sessions_survive_a_killed_server() {
     resumed.send(&say("What was the word?", "u-3")).await;
     let frames = turns(&mut resumed, 1).await;
     assert_eq!(assistant_text(&frames), "You said: What was the word?");
-    let request = api
-        .wait_for_request(
-            |r| {
-                r.last_user_text()
-                    .is_some_and(|t| t.contains("What was the word?"))
-            },
-            PATIENCE,
-        )
-        .await
-        .unwrap();
     assert!(
-        request.body.to_string().contains("pineapple"),
+        api.sent_history("What was the word?", "pineapple").await,
         "not resumed"
     );
 }

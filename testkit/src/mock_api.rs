@@ -87,6 +87,15 @@ impl MockApi {
     ) -> Option<RecordedRequest> {
         self.shared.recorder.wait_for(matches, timeout).await
     }
+
+    /// Whether the request that asked `asked` carried `earlier` along: the agent that sent it
+    /// had the conversation before (it resumed, or forked, it). Waits for that request.
+    pub async fn sent_history(&self, asked: &str, earlier: &str) -> bool {
+        let asking = |r: &RecordedRequest| r.last_user_text().is_some_and(|t| t.contains(asked));
+        let request = self.wait_for_request(asking, crate::PATIENCE).await;
+        let request = request.unwrap_or_else(|| panic!("no request asked {asked:?}"));
+        request.body.to_string().contains(earlier)
+    }
 }
 
 impl Drop for MockApi {
