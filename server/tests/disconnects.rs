@@ -182,6 +182,30 @@ async fn a_client_behind_what_is_kept_is_told_to_resync() {
     );
 }
 
+/// The `tr` (timer) field of the server's side of the connection from local port `client`, in
+/// /proc/net/tcp: 2 is the keepalive timer.
+fn server_socket_timer(server_port: u16, client_port: u16) -> Option<u8> {
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap();
+    table.lines().skip(1).find_map(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let port = |address: &str| u16::from_str_radix(address.rsplit(':').next()?, 16).ok();
+        let ours = port(fields[1])? == server_port && port(fields[2])? == client_port;
+        ours.then(|| u8::from_str_radix(fields[5].split(':').next()?, 16).ok())?
+    })
+}
+
+#[tokio::test]
+async fn accepted_sockets_keep_alive() {
+    let server = start(&[]).await;
+    let client = server.attach().await;
+    let tokio_tungstenite::MaybeTlsStream::Plain(tcp) = client.ws.get_ref() else {
+        panic!("plain TCP");
+    };
+    let client_port = tcp.local_addr().unwrap().port();
+    let server_port = server.addr.rsplit(':').next().unwrap().parse().unwrap();
+    assert_eq!(server_socket_timer(server_port, client_port), Some(2));
+}
+
 async fn close_code(client: &mut Client) -> Option<u16> {
     client.closed().await
 }
