@@ -456,6 +456,13 @@ async fn sessions_survive_a_killed_server() {
     assert_eq!(seqs(&handled), seqs(&stored));
     assert_eq!(seqs(&stored), (1..=latest).collect::<Vec<_>>());
 
+    // A retry of a message from before the restart is known, and not run again.
+    let path = format!("/v1/sessions/{}/messages", session["id"].as_str().unwrap());
+    let retry = json!({"type": "user", "uuid": "u-1",
+        "message": {"role": "user", "content": "Remember the word pineapple."}});
+    let (_, answer) = server.request(Method::POST, &path, Some(&retry)).await;
+    assert_eq!(answer["duplicate"], true, "{answer}");
+
     // And the conversation goes on.
     resumed.send(&say("What was the word?", "u-3")).await;
     let frames = turns(&mut resumed, 1).await;

@@ -71,9 +71,11 @@ struct ResultFigures {
 }
 
 impl Core {
-    pub(super) fn new(log: EventLog, dir: PathBuf, meta: Meta) -> Self {
+    /// The core of a session with `log`, which holds the user messages `sent` (their `uuid`
+    /// and `seq`, oldest first).
+    pub(super) fn new(log: EventLog, dir: PathBuf, meta: Meta, sent: Vec<(String, Seq)>) -> Self {
         let (_, latest) = log.bounds();
-        Self {
+        let core = Self {
             log,
             dir,
             state: Mutex::new(State {
@@ -89,7 +91,14 @@ impl Core {
                 uuids: HashMap::new(),
                 uuid_order: VecDeque::new(),
             }),
+        };
+        let mut state = core.lock();
+        state.messages = sent.len() as u64;
+        for (uuid, seq) in sent {
+            state.remember(uuid, seq);
         }
+        drop(state);
+        core
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -194,13 +203,7 @@ impl Core {
                 data: message.clone(),
             };
             let seq = batch.push(Retention::Durable, |seq| frame.with_seq(seq).to_json());
-            state.uuids.insert(uuid.to_owned(), seq);
-            state.uuid_order.push_back(uuid.to_owned());
-            if state.uuid_order.len() > REMEMBERED_UUIDS
-                && let Some(old) = state.uuid_order.pop_front()
-            {
-                state.uuids.remove(&old);
-            }
+            state.remember(uuid.to_owned(), seq);
             state.messages += 1;
             state.turns += 1;
             state.last_activity = SystemTime::now();
@@ -278,6 +281,32 @@ impl Core {
             state.saved = false;
         }
     }
+}
+
+impl State {
+    /// Remembers a sent user message's `uuid`, forgetting the oldest past the bound.
+    fn remember(&mut self, uuid: String, seq: Seq) {
+        self.uuid_order.push_back(uuid.clone());
+        self.uuids.insert(uuid, seq);
+        if self.uuid_order.len() > REMEMBERED_UUIDS
+            && let Some(old) = self.uuid_order.pop_front()
+        {
+            self.uuids.remove(&old);
+        }
+    }
+}
+
+/// The user messages among stored frames: their `uuid` and `seq`, so that a retry after a
+/// restart is still known.
+pub(super) fn sent_messages<'a>(frames: impl Iterator<Item = &'a str>) -> Vec<(String, Seq)> {
+    const HEAD: &str = r#"{"type":"user_message","#;
+    frames
+        .filter(|frame| frame.starts_with(HEAD))
+        .filter_map(|frame| match serde_json::from_str(frame).ok()? {
+            ServerMessage::UserMessage { seq, data } => Some((data.uuid?, seq?)),
+            _ => None,
+        })
+        .collect()
 }
 
 impl AgentSink for Core {

@@ -13,7 +13,11 @@ use claude_agent_protocol::QueryConfig;
 use futures_util::future::join_all;
 
 use super::{
-    Session, SessionError, Settings, Surface, core::Core, log::EventLog, meta::Meta, store::Store,
+    Session, SessionError, Settings, Surface,
+    core::{Core, sent_messages},
+    log::EventLog,
+    meta::Meta,
+    store::Store,
 };
 
 /// A session to create.
@@ -182,8 +186,9 @@ fn open(settings: &Arc<Settings>, meta: Meta) -> io::Result<Session> {
     // Four segments hold what the log keeps: the files stay within about 1.25 times it.
     let segment_bytes = (settings.history_bytes as u64 / 4).max(1 << 16);
     let (store, saved) = Store::open(&dir, segment_bytes)?;
+    let sent = sent_messages(saved.frames.iter().map(|frame| frame.text.as_str()));
     let log = EventLog::restored(settings.history_bytes, store, saved);
-    let core = Core::new(log, dir, meta);
+    let core = Core::new(log, dir, meta, sent);
     core.save();
     Ok(Session::new(settings.clone(), core))
 }
