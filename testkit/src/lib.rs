@@ -7,6 +7,7 @@ mod clock;
 mod content;
 mod markers;
 mod mock_api;
+mod report;
 mod server;
 
 pub use client::{Client, assistant_text, errors, eventually, infos, sdk, sdk_type};
@@ -14,4 +15,8 @@ pub use clock::monotonic_ns;
 pub use content::text_blocks;
 pub use markers::Marker;
 pub use mock_api::{MockApi, RecordedRequest};
-pub use server::{PATIENCE, TestServer, built_binary, descendants, is_alive, real_claude, signal};
+pub use report::{machine, median, target};
+pub use server::{
+    PATIENCE, TestServer, built_binary, cpu_seconds, descendants, is_alive, real_claude, signal,
+    status_mb,
+};

@@ -182,6 +182,32 @@ impl TestServer {
         session
     }
 
+    /// The v1 session `id` as `GET /v1/sessions/{id}` describes it.
+    pub async fn session_info(&self, id: &str) -> Value {
+        let (status, info) = self
+            .request(reqwest::Method::GET, &format!("/v1/sessions/{id}"), None)
+            .await;
+        assert_eq!(status, reqwest::StatusCode::OK, "{info}");
+        info
+    }
+
+    /// Polls the v1 session `id` until `check` accepts its description, which it returns; a
+    /// session's status changes with no event to wait on.
+    pub async fn wait_for_session(&self, id: &str, check: impl Fn(&Value) -> bool) -> Value {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            let info = self.session_info(id).await;
+            if check(&info) {
+                return info;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "session {id} is still {info}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// Connects as a browser on a page of `origin` would; the server may refuse.
     pub async fn connect_from(&self, origin: &str) -> Result<Client, tungstenite::Error> {
         let mut request = format!("ws://{}/ws", self.addr).into_client_request()?;
@@ -267,6 +293,38 @@ pub fn descendants(pid: u32) -> Vec<u32> {
     }
     found.remove(0);
     found
+}
+
+/// A `kB` field of /proc/PID/status (such as `VmRSS:`), in MB (10^6 bytes).
+pub fn status_mb(pid: u32, field: &str) -> anyhow::Result<f64> {
+    use anyhow::Context;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let kb: u64 = status
+        .lines()
+        .find_map(|line| line.strip_prefix(field))
+        .and_then(|value| value.trim().strip_suffix("kB"))
+        .and_then(|kb| kb.trim().parse().ok())
+        .with_context(|| format!("no {field} in /proc/{pid}/status"))?;
+    Ok(kb as f64 * 1024.0 / 1e6)
+}
+
+/// The CPU time `pid` has used so far, user and system, in seconds.
+pub fn cpu_seconds(pid: u32) -> anyhow::Result<f64> {
+    use anyhow::Context;
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // Fields after the command name, which is in parentheses and may hold spaces: utime and
+    // stime are the 12th and 13th.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .context("no command")?
+        .1
+        .split_whitespace()
+        .collect();
+    let field = |i: usize| -> anyhow::Result<u64> {
+        Ok(fields.get(i).context("a short /proc/PID/stat")?.parse()?)
+    };
+    // In USER_HZ, which Linux fixes at 100 for user space on the architectures it runs on here.
+    Ok((field(11)? + field(12)?) as f64 / 100.0)
 }
 
 /// Whether `pid` runs (a zombie does not count).

@@ -3,7 +3,7 @@
 use std::{path::Path, time::Duration};
 
 use anyhow::{Context, Result};
-use claude_agent_testkit::TestServer;
+use claude_agent_testkit::{TestServer, status_mb};
 
 /// Lets the server finish starting (after its `listening on` line) before idle RSS is read.
 const SETTLE: Duration = Duration::from_millis(200);
@@ -37,16 +37,8 @@ impl Relay {
         self.status_mb("VmHWM:")
     }
 
-    /// A `kB` field of /proc/PID/status, in MB (10^6 bytes).
     fn status_mb(&self, field: &str) -> Result<f64> {
         let pid = self.server.child.id().context("the server has exited")?;
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-        let kb: u64 = status
-            .lines()
-            .find_map(|line| line.strip_prefix(field))
-            .and_then(|value| value.trim().strip_suffix("kB"))
-            .and_then(|kb| kb.trim().parse().ok())
-            .with_context(|| format!("no {field} in /proc/{pid}/status"))?;
-        Ok(kb as f64 * 1024.0 / 1e6)
+        status_mb(pid, field)
     }
 }

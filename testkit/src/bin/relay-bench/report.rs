@@ -2,6 +2,8 @@
 
 use anyhow::Result;
 
+use claude_agent_testkit::{machine, median, target};
+
 use crate::{job::Job, measure::Stats};
 
 /// One path's turns: flat out (throughput), one per round, and paced (latency).
@@ -24,16 +26,6 @@ impl Row {
         rates
             .map(|(a, b)| a.msgs_per_sec() / b.msgs_per_sec())
             .collect()
-    }
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let mid = values.len() / 2;
-    if values.len() % 2 == 1 {
-        values[mid]
-    } else {
-        (values[mid - 1] + values[mid]) / 2.0
     }
 }
 
@@ -128,20 +120,4 @@ impl Report {
         target("idle RSS < 10 MB", idle < 10.0, &format!("{idle:.1} MB"));
         Ok(())
     }
-}
-
-fn target(what: &str, met: bool, measured: &str) {
-    let verdict = if met { "met" } else { "MISSED" };
-    println!("- {what}: {measured}, {verdict}");
-}
-
-/// CPU count and model, e.g. `Machine: 2 CPUs, AMD EPYC 7B13.`
-fn machine() -> String {
-    let cpus = std::thread::available_parallelism().map_or(0, usize::from);
-    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let model = cpuinfo
-        .lines()
-        .find_map(|line| line.strip_prefix("model name")?.split_once(':'))
-        .map_or("unknown CPU", |(_, model)| model.trim());
-    format!("Machine: {cpus} CPUs (nproc), {model}.")
 }

@@ -1,0 +1,68 @@
+//! Section 2, fan-out: one session's agent streams bench lines flat out to one client, then to
+//! many at once; each client's rate against the single client's, round by round.
+
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use claude_agent_testkit::{TestServer, cpu_seconds};
+use serde_json::json;
+
+use crate::frames::{bench_marker, bench_turn, id, latest_seq, ws_after};
+
+/// One turn streamed to one client or to many.
+#[derive(Debug)]
+pub(crate) struct Turn {
+    /// Each client's frames/s.
+    pub(crate) rates: Vec<f64>,
+    /// The server's CPU time over the turn's wall time: near 1, its one thread is the limit.
+    pub(crate) server_busy: f64,
+}
+
+/// One round: the single client's turn, then the many clients'.
+#[derive(Debug)]
+pub(crate) struct Round {
+    pub(crate) single: Turn,
+    pub(crate) many: Turn,
+}
+
+pub(crate) async fn measure(
+    server: &TestServer,
+    lines: u64,
+    clients: usize,
+    rounds: usize,
+) -> Result<Vec<Round>> {
+    let session = id(&server.create_session(&json!({})).await)?;
+    let mut measured = Vec::new();
+    for _ in 0..rounds {
+        let single = stream_to(server, &session, 1, lines).await?;
+        let many = stream_to(server, &session, clients.max(1), lines).await?;
+        measured.push(Round { single, many });
+    }
+    Ok(measured)
+}
+
+/// Attaches `clients` to the idle session after all it logged so far, has the first ask for
+/// `lines` bench lines, and times each client from its first line to its last.
+async fn stream_to(server: &TestServer, session: &str, clients: usize, lines: u64) -> Result<Turn> {
+    let idle = server
+        .wait_for_session(session, |info| info["status"] == "idle")
+        .await;
+    let after = latest_seq(&idle)?;
+    let mut attached = Vec::new();
+    for _ in 0..clients {
+        attached.push(server.attach_to(&ws_after(session, after)).await.0);
+    }
+    let (started, cpu) = (Instant::now(), cpu_seconds(server.pid())?);
+    attached[0].say(&bench_marker(lines)).await;
+    // A task each, so that every client reads as soon as its frames come.
+    let readers: Vec<_> = attached
+        .into_iter()
+        .map(|mut client| tokio::spawn(async move { bench_turn(&mut client, lines).await }))
+        .collect();
+    let mut rates = Vec::new();
+    for reader in readers {
+        rates.push(reader.await.context("a client task failed")??.rate());
+    }
+    let server_busy = (cpu_seconds(server.pid())? - cpu) / started.elapsed().as_secs_f64();
+    Ok(Turn { rates, server_busy })
+}
