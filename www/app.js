@@ -1,25 +1,30 @@
-// The page's wiring: the settings make a ClaudeAgentClient on connect, its frames go to the
-// conversation, the composer sends through it.
-import { ClaudeAgentClient } from "/client/web.js";
+// The page's wiring: the session in the URL (`?session=<id>`) gets a ClaudeAgentClient whose
+// frames (the whole history, then live) go to the conversation; the session list opens,
+// creates and deletes sessions; the composer sends through the client.
+import { ClaudeAgentClient, deleteSession, getSession, listSessions } from "/client/web.js";
 import { conversation } from "./conversation.js";
+import { sessionList } from "./sessions.js";
+import { turns } from "./turns.js";
 
 const $ = (id) => document.getElementById(id);
+const server = location.origin;
 const settings = $("settings");
-const composer = $("composer");
 const view = conversation($("conversation"));
+const turn = turns();
+const sessions = sessionList($("sessions"), { open: (id) => go(id), remove });
+const POLL_MS = 10_000; // the list also changes with other tabs' and clients' doings
 
-let client = null; // the current connection's; frames and events of older ones are ignored
-let state = "idle"; // idle, connecting, connected, refused, failed, disconnected
-let running = false; // a turn runs: from a send until its result
-let apiKey = ""; // kept in memory for reconnects (the config is replaced on each), never shown
+let client = null; // the current session's; frames and events of older ones are ignored
+let state = "none"; // none, then the client's: connecting, connected, reconnecting, closed; failed
+let apiKey = ""; // for the sessions this page creates: in memory only, never shown
 
 const STATES = {
-  idle: "Not connected",
+  none: "No session",
   connecting: "Connecting…",
   connected: "Connected",
-  refused: "Refused: another client is connected",
+  reconnecting: "Reconnecting…",
+  closed: "Closed",
   failed: "Not connected",
-  disconnected: "Disconnected",
 };
 
 function show(next, detail = "") {
@@ -30,33 +35,39 @@ function show(next, detail = "") {
   update();
 }
 
-function setRunning(value) {
-  running = value;
-  update();
-}
-
 /** Enables what can be done now. */
 function update() {
   const connected = state === "connected";
-  $("connect").disabled = state === "connecting";
-  $("connect").textContent = state === "idle" ? "Connect" : "Reconnect";
-  $("disconnect").disabled = !connected;
-  $("send").disabled = !connected || running;
-  $("interrupt").disabled = !connected || !running;
+  $("new-session").disabled = state === "connecting";
+  $("send").disabled = !connected && !sendCreates();
+  $("interrupt").disabled = !connected || !turn.running;
+  $("activity").textContent = turn.running ? "Claude is working…" : "";
 }
 
-/** The client's options from the settings; empty fields are left to the server. */
-function options() {
+/** With no session open (nor one on its way), sending creates one. */
+const sendCreates = () => state !== "connecting" && state !== "connected" && !urlSession();
+
+/** The session the URL names, or null. */
+const urlSession = () => new URLSearchParams(location.search).get("session");
+
+/** Puts `id` (or no session) in the URL; `how` is a `history` method. */
+function setUrl(id, how = "pushState") {
+  const url = new URL(location.href);
+  if (id) url.searchParams.set("session", id);
+  else url.searchParams.delete("session");
+  if (url.href !== location.href) history[how](null, "", url);
+}
+
+/** The new session's config from the settings; empty fields are left to the server. */
+function config() {
   const field = (name) => settings.elements[name].value.trim();
   const tools = field("allowedTools").split(",").map((t) => t.trim()).filter(Boolean);
   if (field("apiKey")) apiKey = field("apiKey");
   // Out of the page as soon as it is read.
   settings.elements.apiKey.value = "";
-  settings.elements.apiKey.placeholder = apiKey ? "set (kept for reconnects)" : "the server's";
+  settings.elements.apiKey.placeholder = apiKey ? "set (kept for new sessions)" : "the server's";
   return {
-    connectionUrl: location.origin,
-    // Always given, so that every connect posts (and so replaces) the whole config.
-    systemPrompt: settings.elements.systemPrompt.value,
+    systemPrompt: settings.elements.systemPrompt.value || undefined,
     model: field("model") || undefined,
     permissionMode: field("permissionMode") || undefined,
     allowedTools: tools.length ? tools : undefined,
@@ -65,61 +76,151 @@ function options() {
   };
 }
 
-async function connect() {
-  const previous = client;
+/** Lets the current session go: its frames and events are ignored from now on. */
+function detach() {
+  client?.stop();
   client = null;
-  await previous?.stop();
-  setRunning(false);
+  view.clear();
+  turn.reset();
+}
+
+/** Connects to a session (`{ sessionId }`, or `{ session: "new", ...config }`); true once done. */
+async function attach(options) {
+  detach();
   show("connecting");
   let next;
   try {
-    next = new ClaudeAgentClient(options());
+    next = new ClaudeAgentClient({ connectionUrl: server, ...options });
   } catch (error) {
-    return show("failed", error.message);
+    show("failed", error.message);
+    return false;
   }
   client = next;
-  next.onMessage((frame) => client === next && onFrame(frame));
+  const ifCurrent = (then) => (...args) => client === next && then(...args);
+  next.onMessage(ifCurrent(onFrame));
+  next.onStateChange(ifCurrent((now) => now !== "closed" && show(now, sessionName(next))));
+  next.closed.then(ifCurrent((info) => show("closed", info.reason)));
   try {
     await next.start();
   } catch (error) {
-    if (client !== next) return;
-    const refused = error.message.startsWith("The server refused the connection");
-    return show(refused ? "refused" : "failed", error.message);
+    const reason = await why(error, options.sessionId);
+    if (client === next) show("failed", reason);
+    return false;
   }
-  if (client !== next) return;
-  $("settings-panel").open = false;
-  show("connected");
-  for await (const _frame of next.messages()) {} // ends when the connection closes
-  if (client !== next) return;
-  setRunning(false);
-  show("disconnected");
+  if (client === next) $("settings-panel").open = false;
+  return client === next;
+}
+
+/** Why the session `id` (if any) could not be opened: a failed WebSocket does not say. */
+async function why(error, id) {
+  if (!id) return error.message;
+  try {
+    await getSession(server, id);
+  } catch (gone) {
+    if (gone.code === "session_not_found") return `There is no session ${id} (any more).`;
+  }
+  return error.message;
+}
+
+const sessionName = (client) => (client.sessionId ? `Session ${client.sessionId}` : "");
+
+/** Opens the session `id` (null: none), as the URL says. */
+async function openSession(id) {
+  if (!id) {
+    detach();
+    show("none", "Create a session, or open one from the list.");
+    $("settings-panel").open = true;
+  } else {
+    await attach({ sessionId: id });
+  }
+  refreshSessions();
+}
+
+/** Switches to the session `id`, and puts it in the URL. */
+function go(id) {
+  setUrl(id);
+  return openSession(id);
+}
+
+/** Creates a session with the settings and opens it; true once connected. */
+async function create() {
+  setUrl(null);
+  const created = await attach({ session: "new", ...config() });
+  if (created) setUrl(client.sessionId, "replaceState");
+  refreshSessions();
+  return created;
+}
+
+/** Says what went wrong with the sessions (`from` a list request or an action), or clears it. */
+function sessionsProblem(text, from = "action") {
+  $("sessions-problem").textContent = text;
+  $("sessions-problem").dataset.from = from;
+}
+
+async function remove(id) {
+  sessionsProblem("");
+  try {
+    await deleteSession(server, id);
+  } catch (error) {
+    return sessionsProblem(`Could not delete the session: ${error.message}`);
+  }
+  if (id === urlSession()) {
+    setUrl(null, "replaceState");
+    await openSession(null);
+  } else {
+    refreshSessions();
+  }
+}
+
+let listing = false; // a list request is under way
+let relist = false; // and another was asked for meanwhile: its answer may be stale already
+/** Shows the server's sessions anew; one request at a time, however often it is asked. */
+async function refreshSessions() {
+  if (listing) return void (relist = true);
+  listing = true;
+  try {
+    sessions.render(await listSessions(server), urlSession());
+    if ($("sessions-problem").dataset.from === "list") sessionsProblem("");
+  } catch (error) {
+    sessionsProblem(`Could not list the sessions: ${error.message}`, "list");
+  }
+  listing = false;
+  if (relist) {
+    relist = false;
+    refreshSessions();
+  }
 }
 
 function onFrame(frame) {
+  // Everything kept follows, from the start.
+  if (frame.type === "resync_required") {
+    view.clear();
+    turn.reset();
+  }
   view.frame(frame);
-  // A result ends the turn; an error means the agent died or refused the message: none comes.
-  if ((frame.type === "sdk_message" && frame.data.type === "result") || frame.type === "error") setRunning(false);
+  if (!turn.frame(frame)) return;
+  update();
+  refreshSessions(); // the session's status changed, and at a turn's end its cost
 }
 
-function send() {
+async function send() {
   const text = $("message").value;
   if (!text.trim() || $("send").disabled) return;
+  if (sendCreates() && !(await create())) return;
   try {
     client.sendText(text);
   } catch (error) {
     return view.problem(error.message);
   }
-  view.sent(text);
+  // Shown when the server echoes it, as to every client of the session.
   $("message").value = "";
-  setRunning(true);
 }
 
 settings.addEventListener("submit", (event) => {
   event.preventDefault();
-  connect();
+  create();
 });
-$("disconnect").addEventListener("click", () => client?.stop());
-composer.addEventListener("submit", (event) => {
+$("composer").addEventListener("submit", (event) => {
   event.preventDefault();
   send();
 });
@@ -136,4 +237,6 @@ $("interrupt").addEventListener("click", () => {
     view.problem(error.message);
   }
 });
-update();
+addEventListener("popstate", () => openSession(urlSession()));
+setInterval(() => document.visibilityState === "visible" && refreshSessions(), POLL_MS);
+openSession(urlSession());

@@ -1,12 +1,15 @@
-// The conversation: one list entry per frame from the server (and per message sent), each
-// with its full JSON; tool calls as cards that later receive their results.
+// The conversation: one list entry per frame from the server, each with its full JSON; tool
+// calls as cards that later receive their results. Setup frames (`connected`, notices, the
+// agent's system messages) go to collapsed groups: they are rarely what the reader is after.
 import { h } from "./dom.js";
+import { dollars } from "./format.js";
 import { renderMarkdown } from "./markdown.js";
 
 /** Renders into the list `list`; returns what the page tells it. */
 export function conversation(list) {
   const toolResults = new Map(); // tool_use id → the result slot of its card
   let live = null; // the text streaming in (token streaming), until its whole message comes
+  let setup = null; // the setup group that setup frames join, until another entry comes
 
   /** Appends a token-streaming text delta to the live entry. */
   function streamEvent(event) {
@@ -24,14 +27,33 @@ export function conversation(list) {
     live = null;
   }
 
-  function add(kind, label, body, frame) {
-    // Follow new entries only if the reader is at the bottom already.
+  /** Appends `entry` to the list, and follows it if the reader is at the bottom already. */
+  function append(entry) {
     const page = document.scrollingElement;
     const atBottom = page.scrollTop + page.clientHeight >= page.scrollHeight - 80;
-    const entry = h("li", { class: `entry ${kind}` }, h("p", { class: "who" }, label), ...body, frame && json(frame));
     list.append(entry);
     if (atBottom) page.scrollTop = page.scrollHeight;
     return entry;
+  }
+
+  function add(kind, label, body, frame) {
+    setup = null;
+    const who = h("p", { class: "who" }, label);
+    return append(h("li", { class: `entry ${kind}` }, who, ...body, frame && json(frame)));
+  }
+
+  /** Adds a setup frame to the open setup group, or to a new one. */
+  function addSetup(label, body, frame) {
+    if (!setup) {
+      const summary = h("summary");
+      const items = h("ul");
+      append(h("li", { class: "entry setup" }, h("details", {}, summary, items)));
+      setup = { summary, items, labels: [] };
+    }
+    setup.items.append(h("li", {}, h("p", { class: "who" }, label), ...body, json(frame)));
+    setup.labels.push(label);
+    const kinds = [...new Set(setup.labels)].join(", ");
+    setup.summary.textContent = `Setup (${setup.labels.length}): ${kinds}`;
   }
 
   function sdkMessage(frame) {
@@ -41,22 +63,34 @@ export function conversation(list) {
         endLive();
         return add("assistant", "Claude", (data.message?.content ?? []).map(block), frame);
       case "user": {
-        const content = data.message?.content;
-        const blocks = typeof content === "string" ? [{ type: "text", text: content }] : (content ?? []);
-        const rest = blocks.filter((b) => !(b.type === "tool_result" && toolResult(b, frame)));
+        const rest = blocksOf(data.message?.content).filter(
+          (b) => !(b.type === "tool_result" && toolResult(b, frame)),
+        );
         if (rest.length) add("user", "User", rest.map(block), frame);
         return;
       }
-      case "result":
+      case "result": {
         endLive();
-        return add(data.is_error ? "result failed" : "result", "Result", [resultStats(data)], frame);
-      case "system":
-        return add("system", `System: ${data.subtype ?? ""}`, [], frame);
+        const failed = data.is_error || String(data.subtype).startsWith("error");
+        const [kind, label] = failed ? ["result failed", "Result: failed"] : ["result", "Result"];
+        return add(kind, label, [resultStats(data, failed)], frame);
+      }
       case "stream_event":
         return streamEvent(data.event);
-      default:
-        return add("system", String(data.type), [], frame);
+      case "system":
+        return addSetup(`System: ${data.subtype ?? ""}`, [], frame);
+      default: // the agent's bookkeeping, e.g. `command_lifecycle`
+        return addSetup(String(data.type), [], frame);
     }
+  }
+
+  /** A message of any client of the session, as the agent got it: shown once, for every tab. */
+  function userMessage(frame) {
+    const text = (b) => (b.type === "text" ? String(b.text) : `[${b.type} block]`);
+    const body = blocksOf(frame.data?.message?.content).map((b) =>
+      h("p", { class: b.type === "text" ? "plain" : "muted" }, text(b)),
+    );
+    add("mine", "You", body, frame);
   }
 
   function block(b) {
@@ -68,14 +102,20 @@ export function conversation(list) {
       case "tool_result":
         return h("pre", { class: "tool-output" }, resultText(b.content));
       case "thinking":
-        return h("details", { class: "thinking" }, h("summary", {}, "Thinking"), h("p", {}, String(b.thinking)));
+        return h(
+          "details",
+          { class: "thinking" },
+          h("summary", {}, "Thinking"),
+          h("p", {}, String(b.thinking)),
+        );
       default:
         return h("p", { class: "muted" }, `[${b.type} block]`);
     }
   }
 
   function toolCard(use) {
-    const result = h("div", { class: "tool-result" }, h("p", { class: "muted" }, "Waiting for the result…"));
+    const waiting = h("p", { class: "muted" }, "Waiting for the result…");
+    const result = h("div", { class: "tool-result" }, waiting);
     toolResults.set(use.id, result);
     return h(
       "details",
@@ -99,61 +139,78 @@ export function conversation(list) {
     const slot = toolResults.get(b.tool_use_id);
     if (!slot) return false;
     slot.closest(".tool").classList.add(b.is_error ? "failed" : "done");
-    slot.replaceChildren(h("pre", { class: "tool-output" }, resultText(b.content) || "(no output)"), json(frame));
+    const output = h("pre", { class: "tool-output" }, resultText(b.content) || "(no output)");
+    slot.replaceChildren(output, json(frame));
     return true;
   }
 
   return {
     /** A frame from the server. */
     frame(frame) {
+      const plain = (text) => [h("p", { class: "plain" }, String(text))];
       switch (frame.type) {
         case "sdk_message":
           return sdkMessage(frame);
-        case "info":
-          return add("info", "Info", [h("p", { class: "plain" }, String(frame.data))], frame);
+        case "user_message":
+          return userMessage(frame);
         case "error":
-          return add("error", "Error", [h("p", { class: "plain" }, String(frame.error))], frame);
+          return add("error", "Error", plain(frame.error), frame);
+        case "info":
+          return addSetup("Info", plain(frame.data), frame);
         case "connected":
-          return add("system", "Connected", [h("p", { class: "plain" }, `Session ${frame.session_id}`)], frame);
+          return addSetup("Connected", plain(`Session ${frame.session_id}`), frame);
         default:
-          return add("system", String(frame.type), [], frame);
+          return addSetup(String(frame.type), [], frame);
       }
-    },
-    /** What the person sent. */
-    sent(text) {
-      add("mine", "You", [h("p", { class: "plain" }, text)]);
     },
     /** A problem on this side (nothing the server said). */
     problem(text) {
       add("error", "Error", [h("p", { class: "plain" }, text)]);
     },
+    /** Empties the list, for another session or its history again. */
+    clear() {
+      list.replaceChildren();
+      toolResults.clear();
+      live = null;
+      setup = null;
+    },
   };
+}
+
+/** A message's content as blocks: a string is one text block. */
+function blocksOf(content) {
+  return typeof content === "string" ? [{ type: "text", text: content }] : (content ?? []);
 }
 
 /** A collapsed view of `frame`'s JSON, written out only when opened. */
 function json(frame) {
   const pre = h("pre");
   const details = h("details", { class: "json" }, h("summary", {}, "JSON"), pre);
-  details.addEventListener("toggle", () => (pre.textContent ||= JSON.stringify(frame, null, 2)), { once: true });
+  const write = () => (pre.textContent ||= JSON.stringify(frame, null, 2));
+  details.addEventListener("toggle", write, { once: true });
   return details;
 }
 
-/** Duration, tokens and cost of a turn's `result`. */
-function resultStats(data) {
+/** Outcome, duration, tokens and cost of a turn's `result`. */
+function resultStats(data, failed) {
   const usage = data.usage ?? {};
   const stat = (term, value) => h("div", {}, h("dt", {}, term), h("dd", {}, value));
   return h(
     "dl",
     { class: "stats" },
-    stat("Outcome", data.subtype === "success" ? "success" : String(data.subtype)),
+    stat("Outcome", failed ? `failed: ${failure(data)}` : String(data.subtype)),
     stat("Duration", `${((data.duration_ms ?? 0) / 1000).toFixed(2)} s`),
     stat("Tokens", `${usage.input_tokens ?? 0} in · ${usage.output_tokens ?? 0} out`),
     stat("Session cost", dollars(data.total_cost_usd ?? 0)),
   );
 }
 
-/** `$0.1234`, or six decimals for amounts under a cent (a short turn costs hundredths of one). */
-const dollars = (amount) => `$${amount.toFixed(amount < 0.01 ? 6 : 4)}`;
+/** Why a turn failed: its error subtype, else the API's error status (with subtype success). */
+function failure(data) {
+  if (String(data.subtype).startsWith("error")) return String(data.subtype);
+  if (data.api_error_status) return `API error ${data.api_error_status}`;
+  return String(data.terminal_reason ?? "error");
+}
 
 /** A tool result's content: a string, or blocks of which the text ones are shown. */
 function resultText(content) {

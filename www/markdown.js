@@ -29,7 +29,10 @@ export function renderMarkdown(text) {
     let match;
     if ((match = line.match(FENCE))) {
       const body = [];
-      for (i++; i < lines.length && !lines[i].trimStart().startsWith(match[1]); i++) body.push(lines[i]);
+      const closing = match[1];
+      for (i++; i < lines.length && !lines[i].trimStart().startsWith(closing); i++) {
+        body.push(lines[i]);
+      }
       i++; // the closing fence
       fragment.append(h("pre", { "data-lang": match[2] || null }, h("code", {}, body.join("\n"))));
     } else if ((match = line.match(HEADING))) {
@@ -40,7 +43,8 @@ export function renderMarkdown(text) {
       const ordered = /\d/.test(match[1]);
       const start = ordered ? parseInt(match[1], 10) : 1;
       const list = h(ordered ? "ol" : "ul", { start: start === 1 ? null : start });
-      for (; i < lines.length && (match = lines[i].match(LIST_ITEM)) && /\d/.test(match[1]) === ordered; i++) {
+      const item = (line) => line?.match(LIST_ITEM);
+      for (; (match = item(lines[i])) && /\d/.test(match[1]) === ordered; i++) {
         list.append(h("li", {}, ...inline(match[2])));
       }
       fragment.append(list);
@@ -68,7 +72,9 @@ function inline(text) {
     if (match.index > 0) nodes.push(text.slice(0, match.index));
     if (code !== undefined) nodes.push(h("code", {}, code));
     else if (label !== undefined) nodes.push(link(url, inline(label)) ?? all);
-    else if (strong !== undefined || strong2 !== undefined) nodes.push(h("strong", {}, ...inline(strong ?? strong2)));
+    else if (strong !== undefined || strong2 !== undefined) {
+      nodes.push(h("strong", {}, ...inline(strong ?? strong2)));
+    }
     else if (em !== undefined || em2 !== undefined) nodes.push(h("em", {}, ...inline(em ?? em2)));
     else nodes.push(link(bare, [bare]) ?? bare);
     text = text.slice(match.index + all.length);

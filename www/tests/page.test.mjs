@@ -13,70 +13,132 @@ async function openDemo(t, options) {
   return { ...(await browser.open(`${server}/`, options)), browser, server };
 }
 
-/** Clicks Connect (or Reconnect) and waits for the status to say `state`. */
-async function connect(page, state = "connected") {
-  await page.locator("#connect").click();
+/** Clicks New session and waits for the status to say `state`; resolves with the config posted. */
+async function newSession(page, state = "connected") {
+  const posted = page.waitForRequest(
+    (r) => r.method() === "POST" && new URL(r.url()).pathname === "/v1/sessions",
+  );
+  await page.getByRole("button", { name: "New session" }).click();
   await page.locator(`#status[data-state="${state}"]`).waitFor();
+  return (await posted).postDataJSON().config;
 }
 
-/** Sends `text` with Enter; resolves with the turn's result entry. */
-async function turn(page, text) {
-  const results = page.locator(".entry.result");
-  const before = await results.count();
+/** Types `text` in the composer and sends it with Enter. */
+async function type(page, text) {
   const message = page.getByLabel("Message", { exact: true });
   await message.fill(text);
   await message.press("Enter");
+}
+
+/** Sends `text`; resolves with the turn's result entry. */
+async function turn(page, text) {
+  const results = page.locator(".entry.result");
+  const before = await results.count();
+  await type(page, text);
   await results.nth(before).waitFor();
   return results.nth(before);
 }
 
+/** Resolves once the activity indicator says a turn runs (`true`) or says nothing (`false`). */
+async function activity(page, running) {
+  const says = running ? "Claude is working…" : "";
+  const saying = (says) => document.getElementById("activity").textContent === says;
+  await page.waitForFunction(saying, says);
+}
+
 const status = (page) => page.locator("#status").innerText();
 const lastReply = (page) => page.locator(".entry.assistant .markdown").last();
+const mine = (page) => page.locator(".entry.mine .plain").allInnerTexts();
+const sessionOf = (page) => new URL(page.url()).searchParams.get("session");
+/** The session list's button that opens the session `id`. */
+const sessionButton = (page, id) =>
+  page.locator("#sessions button.open", { hasText: `Session ${id.slice(0, 8)}` });
 
-test("connect, send a message, and the reply and the turn's figures appear", async (t) => {
+test("a new session with the settings: a message, the reply and the turn's figures", async (t) => {
   const { page, problems, server } = await openDemo(t);
-  assert.equal(await status(page), "Not connected");
+  assert.equal(await status(page), "No session\nCreate a session, or open one from the list.");
   const key = "sk-ant-page-test-key";
   await page.getByLabel("Model").fill("sonnet");
   await page.getByLabel("Permission mode").selectOption("acceptEdits");
   await page.getByLabel("Allowed tools").fill("Bash, Read");
   await page.getByLabel("Anthropic API key").fill(key);
   await page.getByLabel("System prompt").fill("Be brief.");
-  await connect(page);
-  const { config } = await (await fetch(`${server}/config`)).json();
+  const config = await newSession(page);
   assert.deepEqual(config, {
     model: "sonnet",
     permissionMode: "acceptEdits",
     allowedTools: ["Bash", "Read"],
-    anthropicApiKey: "[redacted]",
+    anthropicApiKey: key,
     systemPrompt: "Be brief.",
   });
-  // The key went to /config and is nowhere on the page any more.
-  const values = await page.locator("input, textarea").evaluateAll((fields) => fields.map((f) => f.value));
+  // The key went with the session and is nowhere on the page any more.
+  const fields = page.locator("input, textarea");
+  const values = await fields.evaluateAll((fields) => fields.map((f) => f.value));
   assert.ok(!values.includes(key) && !(await page.content()).includes(key));
+  // The session is in the URL, and marked in the list.
+  const id = sessionOf(page);
+  const session = await (await fetch(`${server}/v1/sessions/${id}`)).json();
+  assert.equal(session.model, "sonnet");
+  assert.equal(await status(page), `Connected\nSession ${id}`);
+  await sessionButton(page, id).and(page.locator('[aria-current="true"]')).waitFor();
 
   const result = await turn(page, "Hello from the page");
-  assert.equal(await page.locator(".entry.mine .plain").innerText(), "Hello from the page");
+  // The message shows once, from the server's echo.
+  assert.deepEqual(await mine(page), ["Hello from the page"]);
   assert.equal(await lastReply(page).innerText(), "You said: Hello from the page");
+  assert.equal(await result.locator(".who").innerText(), "RESULT");
   const [outcome, duration, tokens, cost] = await result.locator("dd").allInnerTexts();
   assert.equal(outcome, "success");
   assert.match(duration, /^\d+\.\d\d s$/);
   assert.match(tokens, /^\d+ in · \d+ out$/);
   assert.match(cost, /^\$0\.0000\d\d$/); // the mock's prices
+  await activity(page, false);
   assert.ok(await page.locator("#interrupt").isDisabled());
   assert.ok(await page.locator("#send").isEnabled());
+  // The list catches up with the turn: the session's cost.
+  await sessionButton(page, id).filter({ hasText: cost }).waitFor();
 
   // Every message's JSON is one click away.
   const json = result.locator("details.json");
   await json.locator("summary").click();
-  await json.locator("pre", { hasText: "duration_ms" }).waitFor(); // written out on the toggle event
+  // Written out on the toggle event.
+  await json.locator("pre", { hasText: "duration_ms" }).waitFor();
   assert.equal(JSON.parse(await json.locator("pre").innerText()).data.type, "result");
+  assert.deepEqual(problems, []);
+});
+
+test("a message sent with no session open creates one", async (t) => {
+  const { page, problems } = await openDemo(t);
+  await turn(page, "first words");
+  assert.ok(sessionOf(page));
+  assert.deepEqual(await mine(page), ["first words"]);
+  assert.deepEqual(problems, []);
+});
+
+test("setup entries are collapsed, the conversation is not", async (t) => {
+  const { page, problems } = await openDemo(t);
+  await newSession(page);
+  await turn(page, "hello");
+  const setup = page.locator(".entry.setup");
+  assert.ok((await setup.count()) >= 1);
+  const first = setup.first();
+  assert.match(await first.locator("> details > summary").innerText(), /^Setup \(\d+\): Connected/);
+  assert.equal(await first.locator("> details").getAttribute("open"), null);
+  const connected = first.getByText(`Session ${sessionOf(page)}`);
+  assert.equal(await connected.isVisible(), false);
+  // The agent's init, collapsed too.
+  const init = setup.filter({ hasText: "System: init" });
+  assert.equal(await init.locator("> details").getAttribute("open"), null);
+  await init.locator("> details > summary").click();
+  await init.locator("li > .who", { hasText: "System: init" }).waitFor();
+  assert.ok(await page.locator(".entry.mine").isVisible());
+  assert.ok(await lastReply(page).isVisible());
   assert.deepEqual(problems, []);
 });
 
 test("a tool call shows as a card with its input and its result", async (t) => {
   const { page, problems } = await openDemo(t);
-  await connect(page);
+  await newSession(page);
   await turn(page, "[[tool:bash:echo hi from a tool]]");
   const card = page.locator("details.tool");
   assert.equal(await card.count(), 1);
@@ -84,42 +146,72 @@ test("a tool call shows as a card with its input and its result", async (t) => {
   await card.locator("> summary").click();
   assert.equal(await card.locator("> summary").innerText(), "Bash echo hi from a tool");
   assert.equal(await card.getAttribute("class"), "tool done");
-  assert.equal(JSON.parse(await card.locator(".tool-input").innerText()).command, "echo hi from a tool");
+  const input = JSON.parse(await card.locator(".tool-input").innerText());
+  assert.equal(input.command, "echo hi from a tool");
   assert.equal(await card.locator(".tool-output").innerText(), "hi from a tool");
   assert.equal(await lastReply(page).innerText(), "Tool result: hi from a tool");
   assert.deepEqual(problems, []);
 });
 
-test("Interrupt ends a slow turn and is enabled only while a turn runs", async (t) => {
+test("the activity indicator shows while a turn runs, and goes after", async (t) => {
+  const { page, problems } = await openDemo(t);
+  await newSession(page);
+  await activity(page, false);
+  const result = page.locator(".entry.result");
+  await type(page, "[[slow:10:200]]"); // 2 s
+  await activity(page, true);
+  assert.equal(await result.count(), 0);
+  assert.ok(await page.getByRole("button", { name: "Interrupt" }).isEnabled());
+  await screenshot(t, page, "running");
+  await result.waitFor();
+  await activity(page, false);
+  assert.ok(await page.getByRole("button", { name: "Interrupt" }).isDisabled());
+  assert.deepEqual(problems, []);
+});
+
+test("after a reload mid-turn, Interrupt ends the turn, which shows as failed", async (t) => {
   const { page, problems } = await openDemo(t);
   const interrupt = page.getByRole("button", { name: "Interrupt" });
-  await connect(page);
+  await newSession(page);
   assert.ok(await interrupt.isDisabled());
-  const message = page.getByLabel("Message", { exact: true });
-  await message.fill("[[slow:100:100]]"); // 100 words, 10 s
-  await message.press("Enter");
+  await type(page, "[[slow:100:100]]"); // 100 words, 10 s
+  // The turn has started once its init is in: an interrupt before might find no turn to end.
+  await page.locator(".entry.setup", { hasText: "System: init" }).waitFor({ state: "attached" });
+  await page.reload();
+  // The page knows from the history alone that the turn runs.
+  await activity(page, true);
+  await page.locator('#status[data-state="connected"]').waitFor();
   assert.ok(await interrupt.isEnabled());
-  // The turn has started once its init shows: an interrupt before might find no turn to end.
-  await page.locator(".entry.system", { hasText: "init" }).waitFor();
   await interrupt.click();
   const result = page.locator(".entry.result");
   await result.waitFor();
-  assert.equal(await result.locator("dd").first().innerText(), "error_during_execution");
+  assert.equal(await result.getAttribute("class"), "entry result failed");
+  assert.equal(await result.locator("dd").first().innerText(), "failed: error_during_execution");
   assert.doesNotMatch(await page.locator("#conversation").innerText(), /w99/);
+  await activity(page, false);
   assert.ok(await interrupt.isDisabled());
   assert.ok(await page.locator("#send").isEnabled());
   assert.deepEqual(problems, []);
 });
 
+test("a failed turn (an API error) shows as failed, not success", async (t) => {
+  const { page, problems } = await openDemo(t);
+  await newSession(page);
+  const result = await turn(page, "[[error:500]]");
+  assert.equal(await result.getAttribute("class"), "entry result failed");
+  assert.equal(await result.locator(".who").innerText(), "RESULT: FAILED");
+  assert.equal(await result.locator("dd").first().innerText(), "failed: API error 500");
+  await activity(page, false);
+  await screenshot(t, page, "failed");
+  assert.deepEqual(problems, []);
+});
+
 test("with token streaming on, the reply shows as it is written, then whole", async (t) => {
-  const { page, problems, server } = await openDemo(t);
+  const { page, problems } = await openDemo(t);
   await page.getByLabel(/token streaming/).check();
-  await connect(page);
-  const { config } = await (await fetch(`${server}/config`)).json();
+  const config = await newSession(page);
   assert.equal(config.includePartialMessages, true);
-  const message = page.getByLabel("Message", { exact: true });
-  await message.fill("[[slow:6:300]]"); // "w0 w1 … w5", a word every 300 ms
-  await message.press("Enter");
+  await type(page, "[[slow:6:300]]"); // "w0 w1 … w5", a word every 300 ms
   // Part of the reply, before the whole of it has come.
   const live = page.locator(".entry.live .plain");
   await live.filter({ hasText: "w1" }).waitFor();
@@ -131,27 +223,94 @@ test("with token streaming on, the reply shows as it is written, then whole", as
   assert.deepEqual(problems, []);
 });
 
-test("a second tab is told that another client is connected, and can take over", async (t) => {
-  const { page, browser, server } = await openDemo(t);
-  await connect(page);
-  const second = await browser.open(`${server}/`);
-  await connect(second.page, "refused");
-  assert.equal(
-    await status(second.page),
-    "Refused: another client is connected\nThe server refused the connection: Server already has an active connection",
-  );
-  assert.equal(await second.page.locator(".entry.error .plain").innerText(), "Server already has an active connection");
-  assert.equal(await second.page.locator("#connect").innerText(), "Reconnect");
-  await screenshot(t, second.page, "refused");
+test("a reload mid-turn shows the history, then the rest of the turn", async (t) => {
+  const { page, problems } = await openDemo(t);
+  await page.getByLabel(/token streaming/).check();
+  await newSession(page);
+  await turn(page, "before");
+  await type(page, "[[slow:30:50]]"); // "w0 … w29", 1.5 s
+  const live = page.locator(".entry.live .plain");
+  await live.filter({ hasText: "w3" }).waitFor();
+  assert.doesNotMatch(await live.innerText(), /w29/);
+  const id = sessionOf(page);
+  await page.reload();
+  assert.equal(sessionOf(page), id);
+  await page.locator(".entry.result").nth(1).waitFor();
+  // Each message once, the earlier turn's reply, and the whole of the interrupted one.
+  assert.deepEqual(await mine(page), ["before", "[[slow:30:50]]"]);
+  const replies = await page.locator(".entry.assistant .markdown").allInnerTexts();
+  const words = Array.from({ length: 30 }, (_, i) => `w${i}`).join(" ");
+  assert.deepEqual(replies.map((r) => r.trim()), ["You said: before", words]);
+  assert.equal(await page.locator(".entry.result").count(), 2);
+  assert.equal(await live.count(), 0);
+  await activity(page, false);
+  assert.deepEqual(problems, []);
+});
 
-  // The first tab is unaffected; once it disconnects, the second reconnects and carries on.
-  await turn(page, "still here");
-  await page.getByRole("button", { name: "Disconnect" }).click();
-  await page.locator('#status[data-state="disconnected"]').waitFor();
-  await connect(second.page);
-  await turn(second.page, "taken over");
-  assert.equal(await lastReply(second.page).innerText(), "You said: taken over");
+test("two tabs share a session and see each other's messages", async (t) => {
+  const { page, browser, server } = await openDemo(t);
+  await newSession(page);
+  const id = sessionOf(page);
+  const second = await browser.open(`${server}/?session=${id}`);
+  await second.page.locator('#status[data-state="connected"]').waitFor();
+  await turn(page, "from the first tab");
+  await second.page.locator(".entry.result").waitFor();
+  await turn(second.page, "from the second tab");
+  await page.locator(".entry.result").nth(1).waitFor();
+  for (const tab of [page, second.page]) {
+    assert.deepEqual(await mine(tab), ["from the first tab", "from the second tab"]);
+    assert.equal(await lastReply(tab).innerText(), "You said: from the second tab");
+    await sessionButton(tab, id).and(tab.locator('[aria-current="true"]')).waitFor();
+  }
+  const session = await (await fetch(`${server}/v1/sessions/${id}`)).json();
+  assert.equal(session.clients, 2);
+  await screenshot(t, second.page, "second tab");
   assert.deepEqual(second.problems, []);
+});
+
+test("switching sessions shows each one's conversation; deleting the open one", async (t) => {
+  const { page, problems, server } = await openDemo(t);
+  await newSession(page);
+  const first = sessionOf(page);
+  await turn(page, "in the first session");
+  await newSession(page);
+  const second = sessionOf(page);
+  assert.notEqual(second, first);
+  assert.deepEqual(await mine(page), []); // a new session starts empty
+  await turn(page, "in the second session");
+
+  /** Waits for the page to show session `id` with `text` as its only message. */
+  async function shows(id, text) {
+    await page.locator(".entry.result").waitFor(); // its history is in
+    assert.equal(sessionOf(page), id);
+    assert.deepEqual(await mine(page), [text]);
+    await sessionButton(page, id).and(page.locator('[aria-current="true"]')).waitFor();
+    assert.equal(await page.locator('#sessions [aria-current="true"]').count(), 1);
+  }
+  await sessionButton(page, first).click();
+  await shows(first, "in the first session");
+  await page.goBack(); // the URL keeps the session, and so does the history
+  await shows(second, "in the second session");
+  await screenshot(t, page, "switched");
+
+  await page.getByRole("button", { name: `Delete Session ${second.slice(0, 8)}` }).click();
+  await page.locator('#status[data-state="none"]').waitFor();
+  assert.equal(sessionOf(page), null);
+  assert.equal(await page.locator("#conversation > li").count(), 0);
+  await sessionButton(page, second).waitFor({ state: "detached" });
+  await sessionButton(page, first).waitFor();
+  assert.equal((await fetch(`${server}/v1/sessions/${second}`)).status, 404);
+  assert.deepEqual(problems, []);
+});
+
+test("a URL naming no session says so", async (t) => {
+  const browser = await launchBrowser(t);
+  const server = await startServer(t);
+  const { page, problems } = await browser.open(`${server}/?session=gone`);
+  await page.locator('#status[data-state="failed"]').waitFor();
+  assert.equal(await status(page), "Not connected\nThere is no session gone (any more).");
+  // Chromium logs the failed WebSocket and the 404 of the session's look-up; nothing else.
+  assert.deepEqual(problems.filter((p) => !/WebSocket|404 \(Not Found\)/.test(p)), []);
 });
 
 test("agent text with HTML shows as text and runs nothing", async (t) => {
@@ -161,21 +320,22 @@ test("agent text with HTML shows as text and runs nothing", async (t) => {
     dialogs.push(dialog.message());
     dialog.dismiss();
   });
-  await connect(page);
+  await newSession(page);
   const payload = "<img src=x onerror=alert(1)>";
   await turn(page, `[[say:${payload}]]`);
   assert.equal(await lastReply(page).innerText(), payload);
   const more = "<script>alert(2)</script> [click](javascript:alert`3`)";
   await turn(page, `[[say:${more}]]`);
   assert.equal(await lastReply(page).innerText(), more);
-  assert.equal(await page.locator("#conversation img, #conversation script, #conversation a").count(), 0);
+  const made = page.locator("#conversation img, #conversation script, #conversation a");
+  assert.equal(await made.count(), 0);
   assert.deepEqual(dialogs, []);
   assert.deepEqual(problems, []); // an <img src=x> would have logged its failed load
 });
 
 test("markdown renders as headings, emphasis, code, lists and http(s) links only", async (t) => {
   const { page, problems } = await openDemo(t);
-  await connect(page);
+  await newSession(page);
   const markdown = [
     "# Title",
     "Some **bold**, *italic* and `a < b`.",
@@ -200,7 +360,9 @@ test("markdown renders as headings, emphasis, code, lists and http(s) links only
   assert.deepEqual(await reply.locator("ul > li").allInnerTexts(), ["one", "two"]);
   assert.deepEqual(await reply.locator("ol > li").allInnerTexts(), ["first", "second"]);
   assert.equal(await reply.locator("pre > code").innerText(), "let x = 1 < 2;");
-  const links = await reply.locator("a").evaluateAll((links) => links.map((a) => [a.textContent, a.href, a.rel]));
+  const links = await reply
+    .locator("a")
+    .evaluateAll((links) => links.map((a) => [a.textContent, a.href, a.rel]));
   assert.deepEqual(links, [
     ["site", "https://example.com/a", "noopener noreferrer"],
     ["https://example.org/b", "https://example.org/b", "noopener noreferrer"],
@@ -216,21 +378,22 @@ test("a config the server refuses shows the server's reason", async (t) => {
     select.add(new Option("yolo"));
     select.value = "yolo";
   });
-  await connect(page, "failed");
+  await newSession(page, "failed");
   assert.match(
     await page.locator("#status-detail").innerText(),
-    /^Failed to configure server: Invalid config field `permissionMode`: unknown variant `yolo`, expected one of/,
+    /^Failed to create session: .*`permissionMode`: unknown variant `yolo`, expected one of/,
   );
+  assert.equal(sessionOf(page), null);
   await screenshot(t, page, "error");
-  // Chromium logs the 400 answer to the config post; nothing else.
+  // Chromium logs the 400 answer to the session's creation; nothing else.
   assert.deepEqual(problems.filter((p) => !p.includes("400 (Bad Request)")), []);
 
   await page.getByLabel("Permission mode").selectOption("plan");
-  await connect(page);
-  assert.equal(await status(page), "Connected");
+  await newSession(page);
+  assert.match(await status(page), /^Connected\n/);
 });
 
-test("on a 375 px wide screen nothing overflows, controls are labelled, focus is visible", async (t) => {
+test("on a 375 px screen nothing overflows, controls are labelled, focus is visible", async (t) => {
   const { page, problems } = await openDemo(t, { viewport: { width: 375, height: 740 } });
   const unlabelled = await page
     .locator("input, select, textarea")
@@ -240,7 +403,7 @@ test("on a 375 px wide screen nothing overflows, controls are labelled, focus is
   const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
   assert.notEqual(outline, "none");
 
-  await connect(page);
+  await newSession(page);
   await turn(page, `[[tool:bash:echo ${"a-long-word-".repeat(20)}]]`);
   await page.locator("details.tool > summary").click();
   const width = await page.evaluate(() => document.documentElement.scrollWidth);
