@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { launchBrowser, screenshot } from "../../npm/tests/browser.mjs";
-import { startServer } from "../../npm/tests/harness.mjs";
+import { startProxy, startServer } from "../../npm/tests/harness.mjs";
 
 /** The page served by a new server, in a new browser; `browser.open` opens more tabs. */
 async function openDemo(t, options) {
@@ -301,6 +301,35 @@ test("switching sessions shows each one's conversation; deleting the open one", 
   await sessionButton(page, first).waitFor();
   assert.equal((await fetch(`${server}/v1/sessions/${second}`)).status, 404);
   assert.deepEqual(problems, []);
+});
+
+test("the status follows the connection: reconnecting, connected again, closed", async (t) => {
+  const browser = await launchBrowser(t);
+  const server = await startServer(t);
+  const proxy = await startProxy(t, server); // the page and its connection go through it
+  const { page, problems } = await browser.open(`${proxy.url}/`);
+  await newSession(page);
+  const id = sessionOf(page);
+  await turn(page, "before the cut");
+  proxy.refuse(true);
+  proxy.cut();
+  await page.locator('#status[data-state="reconnecting"]').waitFor();
+  assert.equal(await status(page), `Reconnecting…\nSession ${id}`);
+  assert.ok(await page.locator("#send").isDisabled());
+  await screenshot(t, page, "reconnecting");
+  proxy.refuse(false);
+  await page.locator('#status[data-state="connected"]').waitFor();
+  await turn(page, "after the cut");
+  // Resumed where it was: nothing missed, nothing twice.
+  assert.deepEqual(await mine(page), ["before the cut", "after the cut"]);
+  assert.equal(await page.locator(".entry.result").count(), 2);
+
+  await fetch(`${server}/v1/sessions/${id}`, { method: "DELETE" }); // as another client might
+  await page.locator('#status[data-state="closed"]').waitFor();
+  assert.match(await status(page), /^Closed\n.*No session/);
+  // Chromium logs failed reconnects and the deleted session's 404s; nothing else.
+  const expected = /WebSocket connection to .* failed|404 \(Not Found\)/;
+  assert.deepEqual(problems.filter((p) => !expected.test(p)), []);
 });
 
 test("a URL naming no session says so", async (t) => {
