@@ -1,10 +1,11 @@
 // The browser entry (web.js) in headless Chromium: a plain page imports it, with no bundler,
-// from an origin other than the server's, and completes a turn against the real server.
+// from an origin other than the server's, and completes a turn against the real server; and
+// a page's session survives its connection cut mid-turn.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { openPage, serveStatic } from "./browser.mjs";
-import { startServer } from "./harness.mjs";
+import { slowWords, startProxy, startServer } from "./harness.mjs";
 
 const PACKAGE = new URL("..", import.meta.url).pathname;
 
@@ -22,4 +23,24 @@ test("without --cors-origin a page from another origin cannot configure the serv
   const server = await startServer(t);
   const { reported } = await openPage(t, `${origin}/tests/pages/plain.html?server=${server}`);
   assert.deepEqual(await reported(), { error: `Error: Could not connect to ${server}/config: Failed to fetch` });
+});
+
+test("a page's session resumes after its connection is cut mid-turn", async (t) => {
+  const origin = await serveStatic(t, PACKAGE);
+  const server = await startServer(t, ["--cors-origin", origin]);
+  const proxy = await startProxy(t, server);
+  const cut = proxy.cutAfter('"text_delta"', 5);
+  const query = new URLSearchParams({ server, via: proxy.url, text: "[[slow:20:50]]" });
+  const { reported, problems } = await openPage(t, `${origin}/tests/pages/resume.html?${query}`);
+  const outcome = await reported();
+  await cut;
+  assert.deepEqual(outcome, {
+    subtype: "success",
+    streamed: slowWords(20),
+    states: ["connecting", "connected", "reconnecting", "connected", "closed"],
+    increasing: true,
+    closed: { code: 1000, reason: "" },
+  });
+  // The cut connection's failure is the only one the browser logs.
+  assert.ok(problems.every((problem) => /WebSocket connection to .* failed/.test(problem)), problems.join("\n"));
 });
