@@ -1,7 +1,10 @@
 // v1 sessions: the REST functions, `session: "new"`, attaching by `sessionId`, and their errors
 // as real Errors carrying the server's message and code.
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { readFile } from "node:fs/promises";
 import { test } from "node:test";
+import { promisify } from "node:util";
 
 import {
   ClaudeAgentClient,
@@ -116,4 +119,21 @@ test("session options are checked when the client is made", () => {
       message,
     });
   }
+});
+
+test("the README's sessions example runs", async (t) => {
+  const url = await startServer(t);
+  const readme = await readFile(new URL("../README.md", import.meta.url), "utf8");
+  const example = readme
+    .slice(readme.indexOf("## Sessions"))
+    .match(/```js\n([\s\S]*?)```/)[1]
+    .replace("http://127.0.0.1:3000", url);
+  // Run from the package, whose own name it imports; it ends once its clients are closed.
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ["--input-type=module", "--eval", example],
+    { cwd: new URL("..", import.meta.url).pathname, timeout: 60_000 },
+  );
+  assert.match(stdout, /status: 'idle'|status: 'starting'|status: 'running'/);
+  assert.match(stdout, /code: \d+,\s+reason: .Failed to get session: /);
 });
