@@ -28,7 +28,8 @@ export function sessionList(list, { open, remove }) {
 }
 
 function item(session, current) {
-  const name = `Session ${session.id.slice(0, 8)}`;
+  // The server's default session (the original's /config and /ws) cannot be deleted.
+  const name = session.default ? "Default session" : `Session ${session.id.slice(0, 8)}`;
   const button = (action, attrs, ...children) => {
     const data = { "data-id": session.id, "data-action": action };
     return h("button", { type: "button", ...data, ...attrs }, ...children);
@@ -51,6 +52,7 @@ function item(session, current) {
         dollars(session.total_cost_usd ?? 0),
       ),
     ),
-    button("delete", { class: "delete", "aria-label": `Delete ${name}` }, "Delete"),
+    !session.default &&
+      button("delete", { class: "delete", "aria-label": `Delete ${name}` }, "Delete"),
   );
 }

@@ -42,6 +42,8 @@ pub struct Usage {
 pub struct SessionInfo {
     /// The server's id of the session, in its URLs.
     pub id: String,
+    /// The session of the original's `/config` and `/ws`, which cannot be deleted.
+    pub default: bool,
     pub status: SessionStatus,
     /// RFC 3339.
     pub created_at: String,

@@ -122,6 +122,17 @@ async fn sessions_are_created_listed_inspected_and_deleted() {
         .collect();
     assert_eq!(ids.len(), 2, "the legacy session and the new one: {list}");
     assert_eq!(ids[1], session["id"], "oldest first");
+    let defaults: Vec<_> = list["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["default"].clone())
+        .collect();
+    assert_eq!(
+        defaults,
+        [true, false],
+        "the legacy session is the default one"
+    );
 
     let (mut client, _) = server.attach_to(&ws_path(&session, None)).await;
     let path = format!("/v1/sessions/{}", session["id"].as_str().unwrap());

@@ -327,6 +327,7 @@ impl Session {
         let stats = self.core.stats();
         SessionInfo {
             id: self.id.clone(),
+            default: self.surface == Surface::Legacy,
             status,
             created_at: rfc3339(stats.created_at),
             last_activity_at: rfc3339(stats.last_activity),
