@@ -235,7 +235,9 @@ impl Client {
     async fn reconnect(self) {
         let debug = self.0.borrow().options.debug;
         let mut attempt = 0;
-        loop {
+        // stop() ends each step: the wait (cancelled), the attempt (its socket closed), or,
+        // called before either began, this check.
+        while !self.0.borrow().stopping {
             let delay = backoff::delay_ms(attempt, Math::random());
             log(debug, &format!("Reconnecting in {delay} ms"));
             let (timer, waited) = Timer::start(delay);

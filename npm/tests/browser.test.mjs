@@ -30,13 +30,13 @@ test("a page's session resumes after its connection is cut mid-turn", async (t) 
   const server = await startServer(t, ["--cors-origin", origin]);
   const proxy = await startProxy(t, server);
   const cut = proxy.cutAfter('"text_delta"', 5);
-  const query = new URLSearchParams({ server, via: proxy.url, text: "[[slow:20:50]]" });
+  const query = new URLSearchParams({ server, via: proxy.url, text: "[[slow:30:100]]" });
   const { reported, problems } = await openPage(t, `${origin}/tests/pages/resume.html?${query}`);
   const outcome = await reported();
   await cut;
   assert.deepEqual(outcome, {
     subtype: "success",
-    streamed: slowWords(20),
+    streamed: slowWords(30),
     states: ["connecting", "connected", "reconnecting", "connected", "closed"],
     increasing: true,
     closed: { code: 1000, reason: "" },

@@ -18,7 +18,9 @@ import {
   turn,
 } from "./harness.mjs";
 
-const WORDS = 20;
+// Slow enough (3 s) that the reconnect comes before the turn ends: the server compacts a
+// finished message's tokens away, after which a resumed client gets the message whole instead.
+const WORDS = 30;
 
 /** The numbered frames' `seq`s among `seen`. */
 const seqs = (seen) => seen.filter((f) => f.seq !== undefined).map((f) => f.seq);
@@ -37,7 +39,7 @@ function states(client) {
 async function turnCutMidway(client, proxy) {
   const replies = turn(client);
   const cut = proxy.cutAfter('"text_delta"', 5);
-  client.sendText(`[[slow:${WORDS}:50]]`);
+  client.sendText(`[[slow:${WORDS}:100]]`);
   await cut;
   return replies;
 }
