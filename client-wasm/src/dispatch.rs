@@ -26,6 +26,10 @@ export function listener(state) {
     if (typeof seq === "number") {
       if (seq <= state.lastSeq) return;
       state.lastSeq = seq;
+    } else if (frame?.type === "connected" && frame.after > state.lastSeq) {
+      // The frames before this connection's first were handled elsewhere (the legacy /ws
+      // goes on from the first no client had): a reconnect resumes from here, not earlier.
+      state.lastSeq = frame.after;
     }
     if (state.inspect) state.inspect(frame);
     if (state.debug) console.log("Received message:", frame);

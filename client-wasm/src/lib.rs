@@ -30,11 +30,6 @@ pub use options::ClaudeAgentClientOptions;
 use options::ClientOptions;
 pub use state::{CloseInfo, ConnectionState};
 
-// The frames' types name the protocol's `Seq`, a type alias, which tsify does not declare.
-// It belongs in the protocol crate; until it is declared there, here.
-#[wasm_bindgen(typescript_custom_section)]
-const SEQ: &str = "/** A frame's number in its session's log. */\nexport type Seq = number;";
-
 /// A connection to a claude-agent-server.
 #[wasm_bindgen]
 #[derive(Debug)]

@@ -101,6 +101,11 @@ impl ClientMessage {
 /// `--resume` and server restarts.
 pub type Seq = u64;
 
+// tsify declares no type aliases; the frames' types name this one.
+#[cfg(feature = "typescript")]
+#[wasm_bindgen::prelude::wasm_bindgen(typescript_custom_section)]
+const SEQ_TYPE: &str = "/** A frame's number in its session's log. */\nexport type Seq = number;";
+
 /// Server to client. Frames of the session's log carry their `seq`; answers meant for one
 /// connection (`connected`, `resync_required`, a rejected frame's `error`) carry none.
 #[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
@@ -119,6 +124,10 @@ pub enum ServerMessage {
         /// The oldest frame still kept (`latest_seq + 1` when none is).
         #[serde(skip_serializing_if = "Option::is_none")]
         oldest_seq: Option<Seq>,
+        /// The frames that follow are those after this `seq`: where a reconnect resumes if
+        /// none of them was handled.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        after: Option<Seq>,
     },
     /// One line the agent printed, byte for byte.
     SdkMessage {
@@ -233,6 +242,7 @@ struct ServerFrame {
     session_id: Option<String>,
     latest_seq: Option<Seq>,
     oldest_seq: Option<Seq>,
+    after: Option<Seq>,
     seq: Option<Seq>,
     data: Option<Box<RawValue>>,
     error: Option<String>,
@@ -251,6 +261,7 @@ impl TryFrom<ServerFrame> for ServerMessage {
                 session_id: frame.session_id,
                 latest_seq: frame.latest_seq,
                 oldest_seq: frame.oldest_seq,
+                after: frame.after,
             },
             "sdk_message" => Self::SdkMessage {
                 seq,

@@ -125,6 +125,7 @@ fn server_messages_match_the_original_json() {
                 session_id: None,
                 latest_seq: None,
                 oldest_seq: None,
+                after: None,
             },
             r#"{"type":"connected"}"#,
         ),
@@ -134,6 +135,7 @@ fn server_messages_match_the_original_json() {
                 session_id: Some("abc".into()),
                 latest_seq: None,
                 oldest_seq: None,
+                after: None,
             },
             r#"{"type":"connected","protocol_version":1,"session_id":"abc"}"#,
         ),
@@ -143,8 +145,9 @@ fn server_messages_match_the_original_json() {
                 session_id: Some("abc".into()),
                 latest_seq: Some(7),
                 oldest_seq: Some(3),
+                after: Some(5),
             },
-            r#"{"type":"connected","protocol_version":2,"session_id":"abc","latest_seq":7,"oldest_seq":3}"#,
+            r#"{"type":"connected","protocol_version":2,"session_id":"abc","latest_seq":7,"oldest_seq":3,"after":5}"#,
         ),
         (
             ServerMessage::SdkMessage {

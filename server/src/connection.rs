@@ -66,6 +66,7 @@ pub(crate) async fn serve(
         session_id: Some(session.id().to_owned()),
         latest_seq: Some(latest_seq),
         oldest_seq: Some(oldest_seq),
+        after: Some(cursor.after()),
     };
     tracing::info!(
         session = session.id(),

@@ -309,6 +309,13 @@ async fn the_legacy_ws_numbers_its_frames_and_resumes_after_one() {
     let after = numbered[1];
     let (mut resumed, _) = server.attach_to(&format!("/ws?after={after}")).await;
     assert_eq!(seqs(&resumed.turn().await), numbered[2..]);
+    drop(resumed);
+    // Without `after`, it goes on from the first frame no client had, and says so.
+    let mut next = server.connect().await;
+    match next.next().await {
+        ServerMessage::Connected { after, .. } => assert!(after >= numbered.last().copied()),
+        other => panic!("{other:?}"),
+    }
 }
 
 #[tokio::test]
