@@ -61,7 +61,10 @@ function setUrl(id, how = "pushState") {
 /** The new session's config from the settings; empty fields are left to the server. */
 function config() {
   const field = (name) => settings.elements[name].value.trim();
-  const tools = field("allowedTools").split(",").map((t) => t.trim()).filter(Boolean);
+  const tools = field("allowedTools")
+    .split(",")
+    .map((t) => t.trim())
+    .filter(Boolean);
   if (field("apiKey")) apiKey = field("apiKey");
   // Out of the page as soon as it is read.
   settings.elements.apiKey.value = "";
@@ -96,7 +99,10 @@ async function attach(options) {
     return false;
   }
   client = next;
-  const ifCurrent = (then) => (...args) => client === next && then(...args);
+  const ifCurrent =
+    (then) =>
+    (...args) =>
+      client === next && then(...args);
   next.onMessage(ifCurrent(onFrame));
   next.onStateChange(ifCurrent((now) => now !== "closed" && show(now, sessionName(next))));
   next.closed.then(ifCurrent((info) => show("closed", info.reason)));

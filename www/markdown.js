@@ -74,8 +74,7 @@ function inline(text) {
     else if (label !== undefined) nodes.push(link(url, inline(label)) ?? all);
     else if (strong !== undefined || strong2 !== undefined) {
       nodes.push(h("strong", {}, ...inline(strong ?? strong2)));
-    }
-    else if (em !== undefined || em2 !== undefined) nodes.push(h("em", {}, ...inline(em ?? em2)));
+    } else if (em !== undefined || em2 !== undefined) nodes.push(h("em", {}, ...inline(em ?? em2)));
     else nodes.push(link(bare, [bare]) ?? bare);
     text = text.slice(match.index + all.length);
   }

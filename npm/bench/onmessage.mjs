@@ -20,7 +20,7 @@ const isResult = (frame) => frame.type === "sdk_message" && frame.data.type === 
 
 /** Frames per second until the turn's result, through the plain WebSocket API. */
 async function plain(url) {
-  const ws = new WebSocket(url.replace(/^http/, "ws") + "/ws");
+  const ws = new WebSocket(`${url.replace(/^http/, "ws")}/ws`);
   let count = 0;
   let start = 0;
   const done = new Promise((resolve) => {
@@ -82,5 +82,7 @@ console.log(`## onMessage benchmark (Node ${process.version})\n`);
 console.log(`${ROUNDS} rounds of ${messages} frames of ${size} bytes; medians.\n`);
 console.log("| client | frames/s | vs plain |\n|---|---:|---:|");
 console.log(`| plain WebSocket + JSON.parse | ${median(rates.plain).toFixed(0)} | 1.00 |`);
-console.log(`| ClaudeAgentClient.onMessage | ${median(rates.client).toFixed(0)} | ${median(ratios).toFixed(2)} |`);
+console.log(
+  `| ClaudeAgentClient.onMessage | ${median(rates.client).toFixed(0)} | ${median(ratios).toFixed(2)} |`,
+);
 console.log(`\nRound by round: ${ratios.map((r) => r.toFixed(2)).join(", ")}. Target: ≥ 0.9.`);

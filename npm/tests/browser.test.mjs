@@ -12,8 +12,14 @@ const PACKAGE = new URL("..", import.meta.url).pathname;
 test("a plain page imports web.js, configures the server, and completes a turn", async (t) => {
   const origin = await serveStatic(t, PACKAGE);
   const server = await startServer(t, ["--cors-origin", origin]);
-  const { reported, problems } = await openPage(t, `${origin}/tests/pages/plain.html?server=${server}`);
-  assert.deepEqual(await reported(), { reply: "You said: Hello from a plain page", subtype: "success" });
+  const { reported, problems } = await openPage(
+    t,
+    `${origin}/tests/pages/plain.html?server=${server}`,
+  );
+  assert.deepEqual(await reported(), {
+    reply: "You said: Hello from a plain page",
+    subtype: "success",
+  });
   // Among them, wasm-bindgen's warning if the wasm were not served as application/wasm.
   assert.deepEqual(problems, []);
 });
@@ -22,7 +28,9 @@ test("without --cors-origin a page from another origin cannot configure the serv
   const origin = await serveStatic(t, PACKAGE);
   const server = await startServer(t);
   const { reported } = await openPage(t, `${origin}/tests/pages/plain.html?server=${server}`);
-  assert.deepEqual(await reported(), { error: `Error: Could not connect to ${server}/config: Failed to fetch` });
+  assert.deepEqual(await reported(), {
+    error: `Error: Could not connect to ${server}/config: Failed to fetch`,
+  });
 });
 
 test("a page's session resumes after its connection is cut mid-turn", async (t) => {
@@ -42,5 +50,8 @@ test("a page's session resumes after its connection is cut mid-turn", async (t) 
     closed: { code: 1000, reason: "" },
   });
   // The cut connection's failure is the only one the browser logs.
-  assert.ok(problems.every((problem) => /WebSocket connection to .* failed/.test(problem)), problems.join("\n"));
+  assert.ok(
+    problems.every((problem) => /WebSocket connection to .* failed/.test(problem)),
+    problems.join("\n"),
+  );
 });

@@ -2,8 +2,8 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { createServer } from "node:http";
-import { setTimeout as sleep } from "node:timers/promises";
 import { test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 
 import { ClaudeAgentClient } from "@claude-agent/client";
 
@@ -67,9 +67,12 @@ test("a malformed message throws a clear Error, and so does sending unconnected"
     message: "Invalid message: data: missing field `type`",
   });
   assert.throws(() => client.send({ type: "bogus" }), {
-    message: "Invalid message: type: unknown variant `bogus`, expected `user_message` or `interrupt`",
+    message:
+      "Invalid message: type: unknown variant `bogus`, expected `user_message` or `interrupt`",
   });
-  assert.throws(() => client.send(null), { message: "Invalid message: expected an object, found null" });
+  assert.throws(() => client.send(null), {
+    message: "Invalid message: expected an object, found null",
+  });
   const cyclic = { type: "interrupt" };
   cyclic.self = cyclic;
   assert.throws(() => client.send(cyclic), /^Error: Invalid message: .*circular/i);
@@ -85,17 +88,22 @@ test("start() against a dead port rejects with a clear Error", async () => {
   const plain = new ClaudeAgentClient({ connectionUrl: url });
   await assert.rejects(plain.start(), (error) => {
     assert.ok(error instanceof Error);
-    assert.match(error.message, new RegExp(`^Could not connect to ws://127\\.0\\.0\\.1:\\d+/ws`));
+    assert.match(error.message, /^Could not connect to ws:\/\/127\.0\.0\.1:\d+\/ws/);
     return true;
   });
   const configured = new ClaudeAgentClient({ connectionUrl: url, model: "m" });
-  await assert.rejects(configured.start(), /^Error: Could not connect to http:\/\/127\.0\.0\.1:\d+\/config/);
+  await assert.rejects(
+    configured.start(),
+    /^Error: Could not connect to http:\/\/127\.0\.0\.1:\d+\/config/,
+  );
 });
 
 test("a config the server refuses rejects start() with the server's reason", async (t) => {
   const url = await startServer(t);
   const client = new ClaudeAgentClient({ connectionUrl: `${url}/not-a-server`, model: "m" });
-  await assert.rejects(client.start(), { message: "Failed to configure server: HTTP 404: Not Found" });
+  await assert.rejects(client.start(), {
+    message: "Failed to configure server: HTTP 404: Not Found",
+  });
   const invalid = new ClaudeAgentClient({ connectionUrl: url, maxTurns: "x" });
   await assert.rejects(invalid.start(), {
     message:
@@ -194,9 +202,14 @@ test("debug logs each frame to the console", async (t) => {
   client.sendText("hi");
   const all = await replies;
   console.log = log;
-  const frames = logged.filter(([label]) => label === "Received message:").map(([, frame]) => frame);
+  const frames = logged
+    .filter(([label]) => label === "Received message:")
+    .map(([, frame]) => frame);
   assert.deepEqual(frames.slice(-all.length), all);
-  assert.ok(logged.some(([line]) => String(line).startsWith("Connecting to ws://")), JSON.stringify(logged));
+  assert.ok(
+    logged.some(([line]) => String(line).startsWith("Connecting to ws://")),
+    JSON.stringify(logged),
+  );
   await client.stop();
 });
 

@@ -31,13 +31,28 @@ test("the packed package installs, type-checks, runs, and bundles into a page th
   const origin = await serveStatic(t, join(project, "dist"));
   const url = await startServer(t, ["--cors-origin", origin]);
 
-  const { stdout: tarball } = await run("npm", ["pack", "--silent", "--pack-destination", project], {
-    cwd: PACKAGE,
-  });
+  const { stdout: tarball } = await run(
+    "npm",
+    ["pack", "--silent", "--pack-destination", project],
+    {
+      cwd: PACKAGE,
+    },
+  );
   await writeFile(join(project, "package.json"), JSON.stringify({ type: "module", private: true }));
-  await run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", join(project, tarball.trim()), ...TOOLS], {
-    cwd: project,
-  });
+  await run(
+    "npm",
+    [
+      "install",
+      "--no-audit",
+      "--no-fund",
+      "--loglevel=error",
+      join(project, tarball.trim()),
+      ...TOOLS,
+    ],
+    {
+      cwd: project,
+    },
+  );
 
   // Node: the README's example, as TypeScript, against the test server.
   const example = (await readmeExample("## Node")).replace("http://127.0.0.1:3000", url);
@@ -45,14 +60,23 @@ test("the packed package installs, type-checks, runs, and bundles into a page th
   await writeFile(
     join(project, "tsconfig.json"),
     JSON.stringify({
-      compilerOptions: { module: "nodenext", target: "es2022", strict: true, types: ["node"], outDir: "out" },
+      compilerOptions: {
+        module: "nodenext",
+        target: "es2022",
+        strict: true,
+        types: ["node"],
+        outDir: "out",
+      },
       files: ["example.ts", "typecheck.ts"],
     }),
   );
   await copyFile(new URL("typecheck.ts", import.meta.url), join(project, "typecheck.ts"));
   await run("npx", ["tsc", "--noEmit"], { cwd: project });
   await run("npx", ["tsc"], { cwd: project });
-  const { stdout } = await run(process.execPath, ["out/example.js"], { cwd: project, timeout: 60_000 });
+  const { stdout } = await run(process.execPath, ["out/example.js"], {
+    cwd: project,
+    timeout: 60_000,
+  });
   assert.equal(stdout.trim(), "You said: Say hello");
 
   // Browser: a page importing the package, bundled by Vite with the wasm beside it.
@@ -69,10 +93,19 @@ test("the packed package installs, type-checks, runs, and bundles into a page th
   );
   await run("npx", ["vite", "build", "--logLevel", "warn"], { cwd: project });
   const assets = await readdir(join(project, "dist", "assets"));
-  assert.ok(assets.some((file) => file.endsWith(".wasm")), assets.join());
-  assert.ok(assets.some((file) => file.endsWith(".js")), assets.join());
+  assert.ok(
+    assets.some((file) => file.endsWith(".wasm")),
+    assets.join(),
+  );
+  assert.ok(
+    assets.some((file) => file.endsWith(".js")),
+    assets.join(),
+  );
 
   const { reported, problems } = await openPage(t, `${origin}/?server=${url}`);
-  assert.deepEqual(await reported(), { reply: "You said: Hello from a bundle", subtype: "success" });
+  assert.deepEqual(await reported(), {
+    reply: "You said: Hello from a bundle",
+    subtype: "success",
+  });
   assert.deepEqual(problems, []);
 });

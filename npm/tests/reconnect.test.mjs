@@ -95,11 +95,18 @@ test("v1 session: cut mid-turn, every frame of the session's log is handed over 
   assertIncreasing(seqs(all));
   // The log as a new client reads it, from the start: each of its frames was handed over (the
   // server compacts the turn's tokens away once its message is whole, hence no equality).
-  const witness = new ClaudeAgentClient({ connectionUrl: server, sessionId: session.id, reconnect: false });
+  const witness = new ClaudeAgentClient({
+    connectionUrl: server,
+    sessionId: session.id,
+    reconnect: false,
+  });
   const history = frames(witness, (f) => f.seq === seqs(all).at(-1));
   await witness.start();
   const handed = new Set(seqs(all));
-  assert.deepEqual(seqs(await history).filter((seq) => !handed.has(seq)), []);
+  assert.deepEqual(
+    seqs(await history).filter((seq) => !handed.has(seq)),
+    [],
+  );
   await Promise.all([client.stop(), witness.stop()]);
 });
 
@@ -168,7 +175,10 @@ test("a failed start() closes the client; state handlers unsubscribe and report 
   const off = client.onStateChange(() => {
     throw new Error("state handler bug");
   });
-  await assert.rejects(client.start(), /^Error: Failed to configure server: Invalid config field `maxTurns`/);
+  await assert.rejects(
+    client.start(),
+    /^Error: Failed to configure server: Invalid config field `maxTurns`/,
+  );
   assert.deepEqual(seen, ["connecting", "closed"]);
   assert.deepEqual(thrown, ["state handler bug", "state handler bug"]);
   const closed = await client.closed;

@@ -63,7 +63,11 @@ test("the REST functions reject with real Errors: the server's message and code"
 
 test('session: "new" creates a session with the config and attaches to it', async (t) => {
   const url = await startServer(t);
-  const client = new ClaudeAgentClient({ connectionUrl: url, session: "new", model: "claude-test" });
+  const client = new ClaudeAgentClient({
+    connectionUrl: url,
+    session: "new",
+    model: "claude-test",
+  });
   assert.equal(client.sessionId, undefined);
   const connected = frames(client, (f) => f.type === "connected");
   await client.start();

@@ -3,12 +3,12 @@
 // has gone loose (`any`).
 import {
   ClaudeAgentClient,
+  type CloseInfo,
+  type ConnectionState,
   createSession,
   deleteSession,
   getSession,
   listSessions,
-  type CloseInfo,
-  type ConnectionState,
   type SDKMessage,
   type SessionInfo,
   type SessionStatus,
@@ -32,7 +32,12 @@ new ClaudeAgentClient({ connectionUrl: "http://h", permissionMode: "sometimes" }
 client.send({ type: "interrupt" });
 client.send({
   type: "user_message",
-  data: { type: "user", session_id: "", parent_tool_use_id: null, message: { role: "user", content: "Hi" } },
+  data: {
+    type: "user",
+    session_id: "",
+    parent_tool_use_id: null,
+    message: { role: "user", content: "Hi" },
+  },
 });
 client.send({
   type: "user_message",
@@ -41,7 +46,10 @@ client.send({
 // @ts-expect-error no such message type
 client.send({ type: "bogus" });
 // @ts-expect-error a user message has the role "user"
-client.send({ type: "user_message", data: { type: "user", message: { role: "assistant", content: "Hi" } } });
+client.send({
+  type: "user_message",
+  data: { type: "user", message: { role: "assistant", content: "Hi" } },
+});
 
 const off: () => void = client.onMessage((message: WSOutputMessage) => {
   if (message.type === "error") {

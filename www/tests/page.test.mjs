@@ -240,7 +240,10 @@ test("a reload mid-turn shows the history, then the rest of the turn", async (t)
   assert.deepEqual(await mine(page), ["before", "[[slow:30:50]]"]);
   const replies = await page.locator(".entry.assistant .markdown").allInnerTexts();
   const words = Array.from({ length: 30 }, (_, i) => `w${i}`).join(" ");
-  assert.deepEqual(replies.map((r) => r.trim()), ["You said: before", words]);
+  assert.deepEqual(
+    replies.map((r) => r.trim()),
+    ["You said: before", words],
+  );
   assert.equal(await page.locator(".entry.result").count(), 2);
   assert.equal(await live.count(), 0);
   await activity(page, false);
@@ -329,7 +332,10 @@ test("the status follows the connection: reconnecting, connected again, closed",
   assert.match(await status(page), /^Closed\n.*No session/);
   // Chromium logs failed reconnects and the deleted session's 404s; nothing else.
   const expected = /WebSocket connection to .* failed|404 \(Not Found\)/;
-  assert.deepEqual(problems.filter((p) => !expected.test(p)), []);
+  assert.deepEqual(
+    problems.filter((p) => !expected.test(p)),
+    [],
+  );
 });
 
 test("a URL naming no session says so", async (t) => {
@@ -339,7 +345,10 @@ test("a URL naming no session says so", async (t) => {
   await page.locator('#status[data-state="failed"]').waitFor();
   assert.equal(await status(page), "Not connected\nThere is no session gone (any more).");
   // Chromium logs the failed WebSocket and the 404 of the session's look-up; nothing else.
-  assert.deepEqual(problems.filter((p) => !/WebSocket|404 \(Not Found\)/.test(p)), []);
+  assert.deepEqual(
+    problems.filter((p) => !/WebSocket|404 \(Not Found\)/.test(p)),
+    [],
+  );
 });
 
 test("agent text with HTML shows as text and runs nothing", async (t) => {
@@ -415,7 +424,10 @@ test("a config the server refuses shows the server's reason", async (t) => {
   assert.equal(sessionOf(page), null);
   await screenshot(t, page, "error");
   // Chromium logs the 400 answer to the session's creation; nothing else.
-  assert.deepEqual(problems.filter((p) => !p.includes("400 (Bad Request)")), []);
+  assert.deepEqual(
+    problems.filter((p) => !p.includes("400 (Bad Request)")),
+    [],
+  );
 
   await page.getByLabel("Permission mode").selectOption("plan");
   await newSession(page);

@@ -18,7 +18,12 @@ export async function reportTurn(ClaudeAgentClient, text) {
     await client.start();
     client.send({
       type: "user_message",
-      data: { type: "user", session_id: "", parent_tool_use_id: null, message: { role: "user", content: text } },
+      data: {
+        type: "user",
+        session_id: "",
+        parent_tool_use_id: null,
+        message: { role: "user", content: text },
+      },
     });
     const { subtype } = await result;
     await client.stop();
