@@ -43,14 +43,18 @@ struct Options {
     /// Logged frames replayed in the reconnect section.
     #[arg(long, default_value_t = 10_000)]
     replay_lines: u64,
-    /// Rounds of the fan-out and reconnect sections; the report gives medians.
+    /// Rounds of the fan-out section; the report gives medians.
     #[arg(long, default_value_t = 9)]
     rounds: usize,
+    /// Rounds of the reconnect section, more as each takes milliseconds and its noise is
+    /// large.
+    #[arg(long, default_value_t = 21)]
+    replay_rounds: usize,
     /// Only these sections (repeatable); default all.
     #[arg(long, value_enum)]
     only: Vec<Section>,
-    /// A smoke run: 1 pre-warm session, 20000 fan-out lines, 100 sessions, one round.
-    #[arg(long, conflicts_with_all = ["prewarm_sessions", "fan_out_lines", "sessions", "rounds"])]
+    /// A smoke run: 1 pre-warm session, 20000 fan-out lines, 100 sessions, one round each.
+    #[arg(long, conflicts_with_all = ["prewarm_sessions", "fan_out_lines", "sessions", "rounds", "replay_rounds"])]
     quick: bool,
 }
 
@@ -73,8 +77,10 @@ impl Options {
             self.fan_out_lines = 20_000;
             self.sessions = 100;
             self.rounds = 1;
+            self.replay_rounds = 1;
         }
         self.rounds = self.rounds.max(1);
+        self.replay_rounds = self.replay_rounds.max(1);
         self.attached = self.attached.min(self.sessions);
         self
     }
@@ -123,7 +129,7 @@ async fn bench(options: &Options) -> Result<Report> {
     if options.runs(Section::Reconnect) {
         let fake = fake_server(&server, &fake_agent, &[]).await;
         let lines = options.replay_lines;
-        report.reconnect = Some(reconnect::measure(&fake, lines, options.rounds).await?);
+        report.reconnect = Some(reconnect::measure(&fake, lines, options.replay_rounds).await?);
         stop(fake).await;
     }
     Ok(report)

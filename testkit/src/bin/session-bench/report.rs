@@ -179,10 +179,11 @@ fn print_scale(scale: &Scale) {
         plan.attached
     );
     println!(
-        "- server RSS: {:.1} MB, {:.1} × its {:.1} MB right after start",
+        "- server RSS: {:.1} MB, {:.1} × its {:.1} MB right after start; peak {:.1} MB (VmHWM)",
         scale.rss_mb,
         scale.rss_mb / scale.rss_start_mb,
-        scale.rss_start_mb
+        scale.rss_start_mb,
+        scale.peak_mb
     );
     target(
         "target, server RSS ≤ 64 MB",

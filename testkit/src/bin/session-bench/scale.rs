@@ -33,6 +33,8 @@ pub(crate) struct Scale {
     /// VmRSS right after start, and once the unattached sessions are hibernated.
     pub(crate) rss_start_mb: f64,
     pub(crate) rss_mb: f64,
+    /// VmHWM then: the most it held, while the agents started.
+    pub(crate) peak_mb: f64,
     pub(crate) list: Vec<Duration>,
     pub(crate) one: Vec<Duration>,
 }
@@ -60,6 +62,7 @@ impl Plan {
         let listed = self.wait_for_hibernation(server, &attached).await?;
         let hibernate = started.elapsed() - create;
         let rss_mb = status_mb(server.pid(), "VmRSS:")?;
+        let peak_mb = status_mb(server.pid(), "VmHWM:")?;
 
         let http = reqwest::Client::new();
         let one_path = server.url(&format!("/v1/sessions/{}", id(&rest[0])?));
@@ -82,6 +85,7 @@ impl Plan {
             hibernate,
             rss_start_mb,
             rss_mb,
+            peak_mb,
             list,
             one,
         })
