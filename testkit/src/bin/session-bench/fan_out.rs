@@ -16,6 +16,8 @@ pub(crate) struct Turn {
     pub(crate) rates: Vec<f64>,
     /// The server's CPU time over the turn's wall time: near 1, its one thread is the limit.
     pub(crate) server_busy: f64,
+    /// The same for the clients, which share this process's one thread.
+    pub(crate) clients_busy: f64,
 }
 
 /// One round: the single client's turn, then the many clients'.
@@ -52,7 +54,9 @@ async fn stream_to(server: &TestServer, session: &str, clients: usize, lines: u6
     for _ in 0..clients {
         attached.push(server.attach_to(&ws_after(session, after)).await.0);
     }
-    let (started, cpu) = (Instant::now(), cpu_seconds(server.pid())?);
+    let bench = std::process::id();
+    let started = Instant::now();
+    let (server_cpu, clients_cpu) = (cpu_seconds(server.pid())?, cpu_seconds(bench)?);
     attached[0].say(&bench_marker(lines)).await;
     // A task each, so that every client reads as soon as its frames come.
     let readers: Vec<_> = attached
@@ -63,6 +67,10 @@ async fn stream_to(server: &TestServer, session: &str, clients: usize, lines: u6
     for reader in readers {
         rates.push(reader.await.context("a client task failed")??.rate());
     }
-    let server_busy = (cpu_seconds(server.pid())? - cpu) / started.elapsed().as_secs_f64();
-    Ok(Turn { rates, server_busy })
+    let wall = started.elapsed().as_secs_f64();
+    Ok(Turn {
+        rates,
+        server_busy: (cpu_seconds(server.pid())? - server_cpu) / wall,
+        clients_busy: (cpu_seconds(bench)? - clients_cpu) / wall,
+    })
 }

@@ -103,21 +103,28 @@ fn print_fan_out(rounds: &[fan_out::Round], lines: u64) {
     let vs_single =
         |client: &dyn Fn(&fan_out::Round) -> f64| ratios(rounds, |r| client(r) / single(r));
     let slowest_ratios = vs_single(&slowest);
-    println!("| clients | frames/s per client | vs 1 client | server CPU busy |");
-    println!("|---|---:|---:|---:|");
+    let busy = |turn: fn(&fan_out::Round) -> &fan_out::Turn| {
+        let server = median_of(rounds, |r| turn(r).server_busy * 100.0);
+        let clients = median_of(rounds, |r| turn(r).clients_busy * 100.0);
+        format!("{server:.0}% | {clients:.0}%")
+    };
     println!(
-        "| 1 | {:.0} | 1.00 | {:.0}% |",
+        "| clients | frames/s per client | vs 1 client | server CPU busy | clients CPU busy |"
+    );
+    println!("|---|---:|---:|---:|---:|");
+    println!(
+        "| 1 | {:.0} | 1.00 | {} |",
         median_of(rounds, single),
-        median_of(rounds, |r| r.single.server_busy * 100.0)
+        busy(|r| &r.single)
     );
-    let busy = median_of(rounds, |r| r.many.server_busy * 100.0);
     println!(
-        "| {clients}, median client | {:.0} | {:.2} | {busy:.0}% |",
+        "| {clients}, median client | {:.0} | {:.2} | {} |",
         median_of(rounds, middle),
-        median(vs_single(&middle))
+        median(vs_single(&middle)),
+        busy(|r| &r.many)
     );
     println!(
-        "| {clients}, slowest client | {:.0} | {:.2} | |\n",
+        "| {clients}, slowest client | {:.0} | {:.2} | | |\n",
         median_of(rounds, slowest),
         median(slowest_ratios.clone())
     );
@@ -126,8 +133,8 @@ fn print_fan_out(rounds: &[fan_out::Round], lines: u64) {
         listed(&slowest_ratios)
     );
     println!(
-        "- server CPU busy: its CPU time over the turn's wall time; 100% is one CPU (it relays on \
-         one thread, and writes big batches of its log on another)"
+        "- CPU busy: CPU time over the turn's wall time, 100% = one CPU; the server relays on \
+         one thread (and writes big batches of its log on another), the clients share one"
     );
     let slowest = median(slowest_ratios);
     target(
