@@ -45,9 +45,9 @@ client.send({
 });
 // @ts-expect-error no such message type
 client.send({ type: "bogus" });
-// @ts-expect-error a user message has the role "user"
 client.send({
   type: "user_message",
+  // @ts-expect-error a user message has the role "user"
   data: { type: "user", message: { role: "assistant", content: "Hi" } },
 });
 
