@@ -20,7 +20,7 @@ use claude_agent_protocol::{
 use nix::{sys::signal::Signal, unistd::Pid};
 use thiserror::Error;
 use tokio::{
-    io::{AsyncBufRead, AsyncBufReadExt, AsyncWriteExt, BufReader},
+    io::{AsyncRead, AsyncReadExt, AsyncWriteExt},
     process::{Child, ChildStdin, Command},
     sync::{oneshot, watch},
 };
@@ -35,6 +35,9 @@ use super::{
 /// `/proc/sys/fs/pipe-max-size`, 1 MiB by default).
 const PIPE_BYTES: i32 = 1 << 20;
 const READ_BYTES: usize = 1 << 18;
+/// What the first read may take: the buffer doubles towards [`READ_BYTES`] while reads fill it,
+/// so that the many agents that say little (idle, soon hibernated) each hold little.
+const FIRST_READ_BYTES: usize = 1 << 13;
 /// Shutdown: how long the agent gets after stdin closes, and again after SIGTERM.
 const GRACE: Duration = Duration::from_secs(2);
 /// How long a control request may go unanswered.
@@ -135,11 +138,7 @@ impl Agent {
         {
             tracing::debug!(%error, "F_SETPIPE_SZ");
         }
-        let stdout = tokio::spawn(relay_stdout(
-            BufReader::with_capacity(READ_BYTES, stdout),
-            shared.clone(),
-            sink.clone(),
-        ));
+        let stdout = tokio::spawn(relay_stdout(stdout, shared.clone(), sink.clone()));
         tokio::spawn(supervise(
             child,
             [stdout, stderr],
@@ -271,15 +270,16 @@ fn kill_group(pid: u32, signal: Signal) {
 
 /// Reads stdout to its end: messages go to the sink byte for byte, control lines are served.
 async fn relay_stdout(
-    mut stdout: impl AsyncBufRead + Unpin,
+    mut stdout: impl AsyncRead + Unpin,
     shared: Arc<Shared>,
     sink: Arc<dyn AgentSink>,
 ) {
     let mut lines = Lines::default();
     let mut replies = Vec::new();
+    let mut buffer = vec![0; FIRST_READ_BYTES];
     loop {
-        let chunk = match stdout.fill_buf().await {
-            Ok(chunk) => chunk,
+        let chunk = match stdout.read(&mut buffer).await {
+            Ok(read) => &buffer[..read],
             Err(error) => {
                 tracing::warn!(%error, "reading agent stdout");
                 return;
@@ -292,7 +292,8 @@ async fn relay_stdout(
             return;
         }
         // Every line of this read is decided while borrowed from the read buffer, then handed
-        // over in one batch.
+        // over in one batch; `lines` keeps what goes on in the next read.
+        let full = chunk.len() == buffer.len();
         let mut events = Vec::new();
         let mut used = 0;
         while used < chunk.len() {
@@ -312,7 +313,9 @@ async fn relay_stdout(
         }
         sink.accept(&mut events);
         drop(events);
-        stdout.consume(used);
+        if full && buffer.len() < READ_BYTES {
+            buffer.resize(buffer.len() * 2, 0);
+        }
         for reply in replies.drain(..) {
             if let Err(error) = shared.write(&reply).await {
                 tracing::debug!(%error, "could not answer the agent");
