@@ -1,5 +1,6 @@
-//! Section 2, fan-out: one session's agent streams bench lines flat out to one client, then to
-//! many at once; each client's rate against the single client's, round by round.
+//! Section 2, fan-out: one session's agent streams bench lines to one client, then to many at
+//! once; each client's rate against the single client's, round by round. Flat out, the machine's
+//! CPUs are the limit; at a set rate, whether every client keeps up.
 
 use std::time::Instant;
 
@@ -30,22 +31,30 @@ pub(crate) struct Round {
 pub(crate) async fn measure(
     server: &TestServer,
     lines: u64,
+    rate: u32,
     clients: usize,
     rounds: usize,
 ) -> Result<Vec<Round>> {
     let session = id(&server.create_session(&json!({})).await)?;
     let mut measured = Vec::new();
     for _ in 0..rounds {
-        let single = stream_to(server, &session, 1, lines).await?;
-        let many = stream_to(server, &session, clients.max(1), lines).await?;
+        let single = stream_to(server, &session, 1, lines, rate).await?;
+        let many = stream_to(server, &session, clients.max(1), lines, rate).await?;
         measured.push(Round { single, many });
     }
     Ok(measured)
 }
 
 /// Attaches `clients` to the idle session after all it logged so far, has the first ask for
-/// `lines` bench lines, and times each client from its first line to its last.
-async fn stream_to(server: &TestServer, session: &str, clients: usize, lines: u64) -> Result<Turn> {
+/// `lines` bench lines at `rate` a second (0: flat out), and times each client from its first
+/// line to its last.
+async fn stream_to(
+    server: &TestServer,
+    session: &str,
+    clients: usize,
+    lines: u64,
+    rate: u32,
+) -> Result<Turn> {
     let idle = server
         .wait_for_session(session, |info| info["status"] == "idle")
         .await;
@@ -57,7 +66,7 @@ async fn stream_to(server: &TestServer, session: &str, clients: usize, lines: u6
     let bench = std::process::id();
     let started = Instant::now();
     let (server_cpu, clients_cpu) = (cpu_seconds(server.pid())?, cpu_seconds(bench)?);
-    attached[0].say(&bench_marker(lines)).await;
+    attached[0].say(&bench_marker(lines, rate)).await;
     // A task each, so that every client reads as soon as its frames come.
     let readers: Vec<_> = attached
         .into_iter()

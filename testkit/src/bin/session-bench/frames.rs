@@ -16,8 +16,8 @@ const RESULT: &[u8] = br#""data":{"type":"result""#;
 const ERROR_FRAME: &[u8] = br#"{"type":"error""#;
 
 /// The text asking `fake-agent` for `lines` bench lines of 1 KB, flat out.
-pub(crate) fn bench_marker(lines: u64) -> String {
-    format!("[[bench:{lines}:1024:0]]")
+pub(crate) fn bench_marker(lines: u64, rate: u32) -> String {
+    format!("[[bench:{lines}:1024:{rate}]]")
 }
 
 /// The WebSocket of session `id`, from the frame after `after`.

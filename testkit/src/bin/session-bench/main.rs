@@ -28,6 +28,9 @@ struct Options {
     /// Bench lines (1 KB each) per fan-out turn.
     #[arg(long, default_value_t = 100_000)]
     fan_out_lines: u64,
+    /// Lines per second the agent writes in the fan-out turns; 0: flat out.
+    #[arg(long, default_value_t = 0)]
+    fan_out_rate: u32,
     /// Clients of the fan-out turn (against one).
     #[arg(long, default_value_t = 10)]
     clients: usize,
@@ -113,7 +116,8 @@ async fn bench(options: &Options) -> Result<Report> {
         let fake = fake_server(&server, &fake_agent, &[]).await;
         let lines = options.fan_out_lines;
         let rounds = options.rounds;
-        report.fan_out = Some(fan_out::measure(&fake, lines, options.clients, rounds).await?);
+        let (rate, clients) = (options.fan_out_rate, options.clients);
+        report.fan_out = Some(fan_out::measure(&fake, lines, rate, clients, rounds).await?);
         stop(fake).await;
     }
     if options.runs(Section::Scale) {

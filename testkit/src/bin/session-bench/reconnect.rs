@@ -37,7 +37,7 @@ async fn live(server: &TestServer, session: &str, lines: u64) -> Result<Duration
     let (mut client, _) = server
         .attach_to(&ws_after(session, latest_seq(&idle)?))
         .await;
-    client.say(&bench_marker(lines)).await;
+    client.say(&bench_marker(lines, 0)).await;
     let span = bench_turn(&mut client, lines).await?;
     client.close().await;
     Ok(span.duration())
@@ -48,7 +48,7 @@ async fn live(server: &TestServer, session: &str, lines: u64) -> Result<Duration
 async fn replay(server: &TestServer, session: &str, lines: u64) -> Result<Duration> {
     let before = latest_seq(&server.session_info(session).await)?;
     let message =
-        json!({"type": "user", "message": {"role": "user", "content": bench_marker(lines)}});
+        json!({"type": "user", "message": {"role": "user", "content": bench_marker(lines, 0)}});
     let path = format!("/v1/sessions/{session}/messages");
     let (status, answer) = server.request(Method::POST, &path, Some(&message)).await;
     anyhow::ensure!(status == StatusCode::ACCEPTED, "{status}: {answer}");

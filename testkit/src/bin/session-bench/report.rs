@@ -27,7 +27,7 @@ impl Report {
             print_prewarm(rounds);
         }
         if let Some(rounds) = &self.fan_out {
-            print_fan_out(rounds, options.fan_out_lines);
+            print_fan_out(rounds, options.fan_out_lines, options.fan_out_rate);
         }
         if let Some(scale) = &self.scale {
             print_scale(scale);
@@ -88,11 +88,15 @@ fn print_prewarm(rounds: &[prewarm::Round]) {
     println!();
 }
 
-fn print_fan_out(rounds: &[fan_out::Round], lines: u64) {
+fn print_fan_out(rounds: &[fan_out::Round], lines: u64, rate: u32) {
     let clients = rounds[0].many.rates.len();
+    let pace = match rate {
+        0 => "flat out".to_owned(),
+        rate => format!("at {rate} lines/s"),
+    };
     println!("### Fan-out (fake agent)\n");
     println!(
-        "Rounds: {}; in each, one session's agent writes {lines} lines of 1 KB flat out to 1 \
+        "Rounds: {}; in each, one session's agent writes {lines} lines of 1 KB {pace} to 1 \
          client, then to {clients} at once. Frames/s per client from its first line to its \
          last; medians over the rounds, ratios within each.\n",
         rounds.len()
