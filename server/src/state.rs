@@ -1,7 +1,8 @@
-//! What the handlers share.
+//! What the handlers share, and the parts of it they take alone (axum's substates).
 
 use std::sync::Arc;
 
+use axum::extract::FromRef;
 use tokio_util::sync::CancellationToken;
 
 use crate::{connection::Liveness, hosts::Hosts, origins::Origins, session::Sessions};
@@ -16,4 +17,11 @@ pub(crate) struct AppState {
     /// Cancelled when the server shuts down; connections close on it.
     pub(crate) shutdown: CancellationToken,
     pub(crate) liveness: Liveness,
+}
+
+/// Handlers that need only the sessions take them alone (`State<Arc<Sessions>>`).
+impl FromRef<AppState> for Arc<Sessions> {
+    fn from_ref(state: &AppState) -> Self {
+        state.sessions.clone()
+    }
 }

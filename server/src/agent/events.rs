@@ -3,16 +3,22 @@
 
 use std::{future::Future, pin::Pin};
 
-use claude_agent_protocol::agent::MessageHead;
+use claude_agent_protocol::agent::{AgentRequest, MessageHead};
 use thiserror::Error;
 
-use super::lines::MAX_LINE;
+use super::{lines::MAX_LINE, process::Answer};
 
 /// One thing the agent did, borrowed from its output where it can be.
 #[derive(Debug)]
 pub(crate) enum AgentEvent<'a> {
     /// A message for clients, as the CLI printed it (without its `\n`).
     Message { raw: &'a str, head: MessageHead<'a> },
+    /// The CLI asks something (`can_use_tool`, `hook_callback`, …); `answer` gives its one
+    /// answer.
+    Request {
+        request: AgentRequest,
+        answer: Answer,
+    },
     /// A line the CLI wrote to stderr.
     Stderr(&'a str),
     /// Something about its output that clients should know.

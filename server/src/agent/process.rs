@@ -275,7 +275,6 @@ async fn relay_stdout(
     sink: Arc<dyn AgentSink>,
 ) {
     let mut lines = Lines::default();
-    let mut replies = Vec::new();
     let mut buffer = vec![0; FIRST_READ_BYTES];
     loop {
         let chunk = match stdout.read(&mut buffer).await {
@@ -300,11 +299,11 @@ async fn relay_stdout(
             let (taken, piece) = lines.feed(&chunk[used..]);
             used += taken;
             match piece {
-                Piece::Line(line) => shared.act_on(line, &mut events, &mut replies),
+                Piece::Line(line) => act_on(&shared, line, &mut events),
                 // Only ever the first line of a read, so it goes first, on its own.
                 Piece::Spanned => {
                     let mut spanned = Vec::with_capacity(1);
-                    shared.act_on(lines.spanned(), &mut spanned, &mut replies);
+                    act_on(&shared, lines.spanned(), &mut spanned);
                     sink.accept(&mut spanned);
                 }
                 Piece::TooLong(len) => events.push(AgentEvent::Notice(Notice::TooLong(len))),
@@ -316,59 +315,73 @@ async fn relay_stdout(
         if full && buffer.len() < READ_BYTES {
             buffer.resize(buffer.len() * 2, 0);
         }
-        for reply in replies.drain(..) {
-            if let Err(error) = shared.write(&reply).await {
-                tracing::debug!(%error, "could not answer the agent");
-            }
-        }
         sink.ready().await;
     }
 }
 
-impl Shared {
-    /// Reads one line (without its `\n`): a message becomes an event; a control response
-    /// reaches its waiter here and now; a control request gets its refusal among `replies`.
-    fn act_on<'a>(
-        &self,
-        line: &'a [u8],
-        events: &mut Vec<AgentEvent<'a>>,
-        replies: &mut Vec<ToAgent>,
-    ) {
-        if line.iter().all(u8::is_ascii_whitespace) {
+/// Reads one line (without its `\n`): a message or a control request becomes an event; a
+/// control response reaches its waiter here and now.
+fn act_on<'a>(shared: &Arc<Shared>, line: &'a [u8], events: &mut Vec<AgentEvent<'a>>) {
+    if line.iter().all(u8::is_ascii_whitespace) {
+        return;
+    }
+    let parsed = std::str::from_utf8(line)
+        .map_err(|e| e.to_string())
+        .and_then(|text| AgentLine::parse(text).map_err(|e| e.to_string()));
+    let line = match parsed {
+        Ok(line) => line,
+        Err(error) => {
+            tracing::warn!(%error, line = %preview(line), "agent printed a line that is no message");
+            let preview = preview(line);
+            events.push(AgentEvent::Notice(Notice::NotAMessage { error, preview }));
             return;
         }
-        let parsed = std::str::from_utf8(line)
-            .map_err(|e| e.to_string())
-            .and_then(|text| AgentLine::parse(text).map_err(|e| e.to_string()));
-        let line = match parsed {
-            Ok(line) => line,
-            Err(error) => {
-                tracing::warn!(%error, line = %preview(line), "agent printed a line that is no message");
-                let preview = preview(line);
-                events.push(AgentEvent::Notice(Notice::NotAMessage { error, preview }));
-                return;
+    };
+    let raw = line.raw();
+    match line.into_kind() {
+        LineKind::Message(head) => events.push(AgentEvent::Message { raw, head }),
+        LineKind::ControlResponse(response) => {
+            // Unknown ids are answers to requests given up on, or echoes: dropped.
+            if let Some(waiter) = lock(&shared.pending).remove(response.request_id()) {
+                let _ = waiter.send(response);
             }
-        };
-        let raw = line.raw();
-        match line.into_kind() {
-            LineKind::Message(head) => events.push(AgentEvent::Message { raw, head }),
-            LineKind::ControlResponse(response) => {
-                // Unknown ids are answers to requests given up on, or echoes: dropped.
-                if let Some(waiter) = lock(&self.pending).remove(response.request_id()) {
-                    let _ = waiter.send(response);
-                }
-            }
-            LineKind::ControlRequest {
-                request_id,
-                request,
-            } => {
-                tracing::debug!(subtype = %request.subtype, "refusing an agent control request");
-                let refusal = ControlResponse::unsupported(request_id, &request.subtype);
-                let line = ControlToAgent::ControlResponse { response: refusal };
-                replies.push(ToAgent::Control(line));
-            }
-            LineKind::ControlCancelRequest { .. } | LineKind::KeepAlive => {}
         }
+        LineKind::ControlRequest {
+            request_id,
+            request,
+        } => events.push(AgentEvent::Request {
+            request,
+            answer: Answer {
+                shared: shared.clone(),
+                request_id,
+            },
+        }),
+        LineKind::ControlCancelRequest { .. } | LineKind::KeepAlive => {}
+    }
+}
+
+/// How the session answers a control request of the CLI's; the CLI waits for exactly one
+/// answer.
+#[derive(Debug)]
+#[must_use = "the CLI waits for an answer to its request"]
+pub(crate) struct Answer {
+    shared: Arc<Shared>,
+    request_id: String,
+}
+
+impl Answer {
+    pub(crate) fn request_id(&self) -> &str {
+        &self.request_id
+    }
+
+    /// Writes `response` to the CLI (without waiting for the write).
+    pub(crate) fn send(self, response: ControlResponse) {
+        let line = ToAgent::Control(ControlToAgent::ControlResponse { response });
+        tokio::spawn(async move {
+            if let Err(error) = self.shared.write(&line).await {
+                tracing::debug!(%error, "could not answer the agent");
+            }
+        });
     }
 }
 

@@ -1,5 +1,7 @@
 //! The original's `/config`: the legacy session's config, replaced whole by a `POST`.
 
+use std::sync::Arc;
+
 use axum::{
     Json,
     extract::State,
@@ -9,16 +11,16 @@ use claude_agent_protocol::QueryConfig;
 use serde_json::{Value, json};
 
 use super::{body::JsonText, error::ApiError};
-use crate::state::AppState;
+use crate::session::Sessions;
 
-pub(super) async fn get(State(state): State<AppState>) -> Json<Value> {
-    Json(json!({ "config": state.sessions.legacy().config().redacted() }))
+pub(super) async fn get(State(sessions): State<Arc<Sessions>>) -> Json<Value> {
+    Json(json!({ "config": sessions.legacy().config().redacted() }))
 }
 
 /// Replaces the config. A value of the wrong type is refused naming its field, and the old
 /// config stays; keys that are no option are ignored and listed.
 pub(super) async fn post(
-    State(state): State<AppState>,
+    State(sessions): State<Arc<Sessions>>,
     body: Result<JsonText, ApiError>,
 ) -> Response {
     let parsed = body.and_then(|JsonText(body)| {
@@ -31,7 +33,7 @@ pub(super) async fn post(
     if !parsed.ignored.is_empty() {
         tracing::info!(ignored = ?parsed.ignored, "config keys that are no agent option were ignored");
     }
-    let legacy = state.sessions.legacy();
+    let legacy = sessions.legacy();
     legacy.replace_config(parsed.config).await;
     let config = legacy.config().redacted();
     Json(json!({ "success": true, "config": config, "ignored": parsed.ignored })).into_response()

@@ -17,20 +17,17 @@ use futures_util::future::join_all;
 use serde_json::value::RawValue;
 
 use super::{body::JsonText, error::ApiError};
-use crate::{
-    session::{NewSession, Session},
-    state::AppState,
-};
+use crate::session::{NewSession, Session, Sessions};
 
-fn find(state: &AppState, id: String) -> Result<Arc<Session>, ApiError> {
-    state.sessions.get(&id).ok_or(ApiError::NoSession(id))
+fn find(sessions: &Sessions, id: String) -> Result<Arc<Session>, ApiError> {
+    sessions.get(&id).ok_or(ApiError::NoSession(id))
 }
 
 /// Every session, oldest first.
 #[utoipa::path(get, path = "/v1/sessions", tag = "sessions",
     responses((status = 200, body = SessionList)))]
-pub(super) async fn list(State(state): State<AppState>) -> Json<SessionList> {
-    let sessions = state.sessions.list();
+pub(super) async fn list(State(sessions): State<Arc<Sessions>>) -> Json<SessionList> {
+    let sessions = sessions.list();
     Json(SessionList {
         sessions: join_all(sessions.iter().map(|s| s.info())).await,
     })
@@ -41,7 +38,7 @@ pub(super) async fn list(State(state): State<AppState>) -> Json<SessionList> {
     responses((status = 201, body = SessionInfo), (status = 400, body = ErrorAnswer),
               (status = 415, body = ErrorAnswer)))]
 pub(super) async fn create(
-    State(state): State<AppState>,
+    State(sessions): State<Arc<Sessions>>,
     JsonText(body): JsonText,
 ) -> Result<impl IntoResponse, ApiError> {
     let body = if body.trim().is_empty() { "{}" } else { &body };
@@ -62,8 +59,7 @@ pub(super) async fn create(
     if request.fork && request.resume.is_none() {
         return Err(ApiError::Invalid("`fork` needs `resume`".to_owned()));
     }
-    let session = state
-        .sessions
+    let session = sessions
         .create(NewSession {
             config,
             resume: request.resume,
@@ -77,20 +73,20 @@ pub(super) async fn create(
 #[utoipa::path(get, path = "/v1/sessions/{id}", tag = "sessions",
     responses((status = 200, body = SessionInfo), (status = 404, body = ErrorAnswer)))]
 pub(super) async fn get(
-    State(state): State<AppState>,
+    State(sessions): State<Arc<Sessions>>,
     Path(id): Path<String>,
 ) -> Result<Json<SessionInfo>, ApiError> {
-    Ok(Json(find(&state, id)?.info().await))
+    Ok(Json(find(&sessions, id)?.info().await))
 }
 
 /// Ends a session's agent gracefully and forgets the session.
 #[utoipa::path(delete, path = "/v1/sessions/{id}", tag = "sessions",
     responses((status = 204), (status = 404, body = ErrorAnswer), (status = 409, body = ErrorAnswer)))]
 pub(super) async fn delete(
-    State(state): State<AppState>,
+    State(sessions): State<Arc<Sessions>>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    match state.sessions.remove(&id).await {
+    match sessions.remove(&id).await {
         None => Err(ApiError::NoSession(id)),
         Some(false) => Err(ApiError::DefaultSession),
         Some(true) => Ok(StatusCode::NO_CONTENT),
@@ -102,11 +98,11 @@ pub(super) async fn delete(
     responses((status = 201, body = SessionInfo), (status = 404, body = ErrorAnswer),
               (status = 409, body = ErrorAnswer)))]
 pub(super) async fn fork(
-    State(state): State<AppState>,
+    State(sessions): State<Arc<Sessions>>,
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let source = find(&state, id)?;
-    let session = state.sessions.fork(&source).await?;
+    let source = find(&sessions, id)?;
+    let session = sessions.fork(&source).await?;
     Ok((StatusCode::CREATED, Json(session.info().await)))
 }
 
@@ -117,11 +113,11 @@ pub(super) async fn fork(
     responses((status = 202, body = MessageAccepted), (status = 400, body = ErrorAnswer),
               (status = 404, body = ErrorAnswer)))]
 pub(super) async fn message(
-    State(state): State<AppState>,
+    State(sessions): State<Arc<Sessions>>,
     Path(id): Path<String>,
     JsonText(body): JsonText,
 ) -> Result<impl IntoResponse, ApiError> {
-    let session = find(&state, id)?;
+    let session = find(&sessions, id)?;
     // Read as the WebSocket's frame would be, for the same checks and the same messages; the
     // body is one JSON value first, so it cannot add fields to the frame.
     let body: &RawValue = serde_json::from_str(&body)
@@ -145,9 +141,9 @@ pub(super) async fn message(
 #[utoipa::path(post, path = "/v1/sessions/{id}/interrupt", tag = "sessions",
     responses((status = 204), (status = 404, body = ErrorAnswer)))]
 pub(super) async fn interrupt(
-    State(state): State<AppState>,
+    State(sessions): State<Arc<Sessions>>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    find(&state, id)?.interrupt().await?;
+    find(&sessions, id)?.interrupt().await?;
     Ok(StatusCode::NO_CONTENT)
 }

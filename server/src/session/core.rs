@@ -9,7 +9,8 @@ use std::{
 };
 
 use claude_agent_protocol::{
-    MessageKind, QueryConfig, SdkUserMessage, Seq, ServerMessage, sessions::Usage,
+    MessageKind, QueryConfig, SdkUserMessage, Seq, ServerMessage, agent::ControlResponse,
+    sessions::Usage,
 };
 use serde::Deserialize;
 
@@ -325,6 +326,12 @@ impl AgentSink for Core {
                         batch.push(retention, |seq| {
                             ServerMessage::sdk_message_json(raw, Some(seq))
                         });
+                    }
+                    AgentEvent::Request { request, answer } => {
+                        // Nothing the CLI asks is served yet (permission prompts come later).
+                        tracing::debug!(subtype = %request.subtype, "refusing an agent request");
+                        let id = answer.request_id().to_owned();
+                        answer.send(ControlResponse::unsupported(id, &request.subtype));
                     }
                     AgentEvent::Stderr(line) => {
                         let frame = ServerMessage::info(line);
