@@ -15,6 +15,7 @@ const sessions = sessionList($("sessions"), { open: (id) => go(id), remove });
 const POLL_MS = 10_000; // the list also changes with other tabs' and clients' doings
 
 let client = null; // the current session's; frames and events of older ones are ignored
+let replayUntil = 0; // the history being replayed ends at this seq (0: none is)
 let state = "none"; // none, then the client's: connecting, connected, reconnecting, closed; failed
 let apiKey = ""; // for the sessions this page creates: in memory only, never shown
 
@@ -85,6 +86,7 @@ function detach() {
   client = null;
   view.clear();
   turn.reset();
+  replaying(0);
 }
 
 /** Connects to a session (`{ sessionId }`, or `{ session: "new", ...config }`); true once done. */
@@ -197,13 +199,24 @@ async function refreshSessions() {
   }
 }
 
+/** Screen readers wait while the history is replayed, rather than hear all of it. */
+function replaying(until) {
+  replayUntil = until;
+  if (until) $("conversation").setAttribute("aria-busy", "true");
+  else $("conversation").removeAttribute("aria-busy");
+}
+
 function onFrame(frame) {
   // Everything kept follows, from the start.
   if (frame.type === "resync_required") {
     view.clear();
     turn.reset();
   }
+  if (frame.type === "connected") {
+    replaying(frame.latest_seq > (frame.after ?? 0) ? frame.latest_seq : 0);
+  }
   view.frame(frame);
+  if (replayUntil && frame.seq >= replayUntil) replaying(0);
   if (!turn.frame(frame)) return;
   update();
   refreshSessions(); // the session's status changed, and at a turn's end its cost

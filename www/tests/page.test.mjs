@@ -246,6 +246,8 @@ test("a reload mid-turn shows the history, then the rest of the turn", async (t)
   );
   assert.equal(await page.locator(".entry.result").count(), 2);
   assert.equal(await live.count(), 0);
+  // The replay is over: screen readers are no longer asked to wait.
+  assert.equal(await page.locator("#conversation").getAttribute("aria-busy"), null);
   await activity(page, false);
   assert.deepEqual(problems, []);
 });
