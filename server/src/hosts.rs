@@ -56,7 +56,8 @@ fn host_name(host: &str) -> &str {
     host.rsplit_once(':').map_or(host, |(name, _)| name)
 }
 
-/// Refuses requests that name the server by a host it does not answer to.
+/// Refuses requests that name the server by a host it does not answer to, or by none (HTTP/1.1
+/// requires `Host`; without one, the check could not be made).
 pub(crate) async fn check(
     State(hosts): State<Arc<Hosts>>,
     request: Request,
@@ -74,7 +75,8 @@ pub(crate) async fn check(
             );
             (StatusCode::FORBIDDEN, refusal).into_response()
         }
-        _ => next.run(request).await,
+        None => (StatusCode::BAD_REQUEST, "A request needs a Host header").into_response(),
+        Some(_) => next.run(request).await,
     }
 }
 

@@ -315,3 +315,42 @@ async fn requests_that_name_another_host_are_refused() {
         assert_eq!(status(host).await, StatusCode::OK, "{host}");
     }
 }
+
+#[tokio::test]
+async fn a_request_without_host_is_refused() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = server(&[]).await;
+    let mut tcp = tokio::net::TcpStream::connect(&server.addr).await.unwrap();
+    tcp.write_all(b"GET /config HTTP/1.1\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = String::new();
+    tcp.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+}
+
+#[tokio::test]
+async fn only_the_json_media_type_is_json() {
+    let server = server(&[]).await;
+    let post = |content_type: &'static str| {
+        let request = Client::new()
+            .post(server.url("/config"))
+            .header(header::CONTENT_TYPE, content_type)
+            .body("{}");
+        async move { request.send().await.unwrap().status() }
+    };
+    for json in [
+        "application/json",
+        "APPLICATION/JSON",
+        "application/json; charset=utf-8",
+    ] {
+        assert_eq!(post(json).await, StatusCode::OK, "{json}");
+    }
+    for other in ["application/jsonp", "text/plain", "application/json-seq"] {
+        assert_eq!(
+            post(other).await,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{other}"
+        );
+    }
+}

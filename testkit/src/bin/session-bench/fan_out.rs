@@ -21,6 +21,14 @@ pub(crate) struct Turn {
     pub(crate) clients_busy: f64,
 }
 
+/// The rounds of one run: so many lines at a rate (0: flat out).
+#[derive(Debug)]
+pub(crate) struct Run {
+    pub(crate) lines: u64,
+    pub(crate) rate: u32,
+    pub(crate) rounds: Vec<Round>,
+}
+
 /// One round: the single client's turn, then the many clients'.
 #[derive(Debug)]
 pub(crate) struct Round {
@@ -34,7 +42,7 @@ pub(crate) async fn measure(
     rate: u32,
     clients: usize,
     rounds: usize,
-) -> Result<Vec<Round>> {
+) -> Result<Run> {
     let session = id(&server.create_session(&json!({})).await)?;
     let mut measured = Vec::new();
     for _ in 0..rounds {
@@ -42,7 +50,11 @@ pub(crate) async fn measure(
         let many = stream_to(server, &session, clients.max(1), lines, rate).await?;
         measured.push(Round { single, many });
     }
-    Ok(measured)
+    Ok(Run {
+        lines,
+        rate,
+        rounds: measured,
+    })
 }
 
 /// Attaches `clients` to the idle session after all it logged so far, has the first ask for

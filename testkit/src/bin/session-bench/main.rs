@@ -28,8 +28,9 @@ struct Options {
     /// Bench lines (1 KB each) per fan-out turn.
     #[arg(long, default_value_t = 100_000)]
     fan_out_lines: u64,
-    /// Lines per second the agent writes in the fan-out turns; 0: flat out.
-    #[arg(long, default_value_t = 0)]
+    /// Lines per second of the fan-out's second run, with the agent at a set rate (for 2 s, 3
+    /// rounds at most), after the flat-out one; 0: none.
+    #[arg(long, default_value_t = 40_000)]
     fan_out_rate: u32,
     /// Clients of the fan-out turn (against one).
     #[arg(long, default_value_t = 10)]
@@ -117,7 +118,12 @@ async fn bench(options: &Options) -> Result<Report> {
         let lines = options.fan_out_lines;
         let rounds = options.rounds;
         let (rate, clients) = (options.fan_out_rate, options.clients);
-        report.fan_out = Some(fan_out::measure(&fake, lines, rate, clients, rounds).await?);
+        let mut runs = vec![fan_out::measure(&fake, lines, 0, clients, rounds).await?];
+        if rate > 0 {
+            let paced = u64::from(rate) * 2;
+            runs.push(fan_out::measure(&fake, paced, rate, clients, rounds.min(3)).await?);
+        }
+        report.fan_out = Some(runs);
         stop(fake).await;
     }
     if options.runs(Section::Scale) {

@@ -11,7 +11,7 @@ use crate::{Options, fan_out, prewarm, reconnect, scale::Scale};
 #[derive(Debug, Default)]
 pub(crate) struct Report {
     pub(crate) prewarm: Option<Vec<prewarm::Round>>,
-    pub(crate) fan_out: Option<Vec<fan_out::Round>>,
+    pub(crate) fan_out: Option<Vec<fan_out::Run>>,
     pub(crate) scale: Option<Scale>,
     pub(crate) reconnect: Option<Vec<reconnect::Round>>,
 }
@@ -26,8 +26,8 @@ impl Report {
         if let Some(rounds) = &self.prewarm {
             print_prewarm(rounds);
         }
-        if let Some(rounds) = &self.fan_out {
-            print_fan_out(rounds, options.fan_out_lines, options.fan_out_rate);
+        for run in self.fan_out.iter().flatten() {
+            print_fan_out(run);
         }
         if let Some(scale) = &self.scale {
             print_scale(scale);
@@ -88,7 +88,8 @@ fn print_prewarm(rounds: &[prewarm::Round]) {
     println!();
 }
 
-fn print_fan_out(rounds: &[fan_out::Round], lines: u64, rate: u32) {
+fn print_fan_out(run: &fan_out::Run) {
+    let (rounds, lines, rate) = (&run.rounds[..], run.lines, run.rate);
     let clients = rounds[0].many.rates.len();
     let pace = match rate {
         0 => "flat out".to_owned(),
