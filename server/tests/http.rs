@@ -354,3 +354,40 @@ async fn only_the_json_media_type_is_json() {
         );
     }
 }
+
+#[tokio::test]
+async fn mcp_headers_reach_the_agent_in_a_private_file_not_its_command_line() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let server = server(&[]).await;
+    let config = r#"{"mcpServers":{"docs":{"type":"http","url":"http://127.0.0.1:9/mcp",
+        "headers":{"authorization":"Bearer mcp-secret-1"}}}}"#;
+    let (status, answer) = post(&server, config).await;
+    assert_eq!(status, StatusCode::OK);
+    let headers = &answer["config"]["mcpServers"]["docs"]["headers"];
+    assert_eq!(headers["authorization"], "[redacted]");
+    // The pre-warmed agent is restarted with the new config: its command line names a file.
+    let mut command_line = String::new();
+    claude_agent_testkit::eventually("an agent with the MCP config", || {
+        command_line = claude_agent_testkit::descendants(server.pid())
+            .iter()
+            .filter_map(|pid| std::fs::read(format!("/proc/{pid}/cmdline")).ok())
+            .map(|line| String::from_utf8_lossy(&line).replace('\0', " "))
+            .find(|line| line.contains("--mcp-config="))
+            .unwrap_or_default();
+        !command_line.is_empty()
+    })
+    .await;
+    assert!(!command_line.contains("mcp-secret-1"), "{command_line}");
+    let path = command_line
+        .split(' ')
+        .find_map(|arg| arg.strip_prefix("--mcp-config="))
+        .unwrap();
+    let file = std::fs::read_to_string(path).unwrap();
+    assert!(file.contains("Bearer mcp-secret-1"), "{file}");
+    let mode = std::fs::metadata(path).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    assert!(
+        !server.log().contains("mcp-secret-1"),
+        "a secret was logged"
+    );
+}

@@ -90,6 +90,9 @@ async fn the_config_reaches_the_agent() {
         "anthropicApiKey": "sk-from-config-7f3a",
         "model": "claude-relay-test",
         "cwd": cwd,
+        // From a private file: the CLI starts with it (the server is down; no matter).
+        "mcpServers": {"docs": {"type": "http", "url": "http://127.0.0.1:9/mcp",
+            "headers": {"authorization": "Bearer mcp-secret-2"}}},
     });
     let posted = reqwest::Client::new()
         .post(server.url("/config"))
@@ -123,6 +126,8 @@ async fn the_config_reaches_the_agent() {
         .find(|m| m["subtype"] == "init")
         .unwrap();
     assert_eq!(init["cwd"], cwd.display().to_string());
+    // It read the MCP config from its file.
+    assert_eq!(init["mcp_servers"][0]["name"], "docs", "{init}");
     // The key never reaches a log line.
     let log = server.log();
     assert!(log.contains("agent started"), "the log is captured");

@@ -21,19 +21,24 @@ pub(crate) struct LaunchSpec {
     pub(crate) agents: Option<BTreeMap<String, AgentDefinition>>,
     /// The CLI session this launch resumes.
     pub(crate) resume: Option<String>,
+    /// Files to write, readable by the server's user alone, before the agent starts: what must
+    /// stay off its command line, which any local user can read in `/proc/<pid>/cmdline`.
+    pub(crate) files: Vec<(PathBuf, String)>,
 }
 
 impl LaunchSpec {
     /// The launch for `config`, in `workspace` unless it names a `cwd`, resuming the CLI
-    /// session `resume` when given (a copy of it with `fork`). Values use the `--flag=value`
-    /// form so none can pass for a flag.
+    /// session `resume` when given (a copy of it with `fork`); secret files go to `private`.
+    /// Values use the `--flag=value` form so none can pass for a flag.
     pub(crate) fn new(
         program: &Path,
         config: &QueryConfig,
         workspace: &Path,
+        private: &Path,
         resume: Option<&str>,
         fork: bool,
     ) -> Self {
+        let mut files = Vec::new();
         let mut args: Vec<String> = [
             "--output-format",
             "stream-json",
@@ -92,11 +97,13 @@ impl LaunchSpec {
         }
         if let Some(servers) = &config.mcp_servers {
             let mut mcp = serde_json::json!({ "mcpServers": servers });
-            // The headers serialize redacted: the CLI gets them in clear.
+            // The headers serialize redacted: the CLI gets them in clear, from a file.
             for (name, headers) in config.secrets().mcp_headers {
                 mcp["mcpServers"][name]["headers"] = serde_json::json!(headers);
             }
-            args.push(format!("--mcp-config={mcp}"));
+            let path = private.join("mcp-config.json");
+            args.push(format!("--mcp-config={}", path.display()));
+            files.push((path, mcp.to_string()));
         }
         if let Some(session) = resume {
             args.push(format!("--resume={session}"));
@@ -119,6 +126,7 @@ impl LaunchSpec {
                 .map_or_else(|| workspace.to_owned(), PathBuf::from),
             agents: config.agents.clone(),
             resume: resume.map(str::to_owned),
+            files,
         }
     }
 }
@@ -139,6 +147,7 @@ mod tests {
             Path::new("/bin/claude"),
             &config,
             Path::new("/ws"),
+            Path::new("/private"),
             resume,
             false,
         )
@@ -191,11 +200,18 @@ mod tests {
                 "--include-partial-messages",
                 "--add-dir=/a",
                 "--add-dir=/b",
-                r#"--mcp-config={"mcpServers":{"docs":{"type":"http","url":"http://127.0.0.1:1/mcp","headers":{"authorization":"Bearer t"}}}}"#,
+                "--mcp-config=/private/mcp-config.json",
                 "--resume=sess-1",
             ]
         );
         assert!(spec.env.contains(&("ANTHROPIC_API_KEY", "sk-1".to_owned())));
+        assert_eq!(
+            spec.files,
+            [(
+                PathBuf::from("/private/mcp-config.json"),
+                r#"{"mcpServers":{"docs":{"type":"http","url":"http://127.0.0.1:1/mcp","headers":{"authorization":"Bearer t"}}}}"#.to_owned()
+            )]
+        );
         assert_eq!(spec.cwd, Path::new("/elsewhere"));
         assert_eq!(spec.agents.unwrap()["reviewer"].prompt, "Review it");
     }

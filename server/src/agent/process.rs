@@ -91,6 +91,9 @@ impl Agent {
         tokio::fs::create_dir_all(&spec.cwd)
             .await
             .map_err(spawn_error)?;
+        for (path, text) in &spec.files {
+            write_private(path, text).map_err(spawn_error)?;
+        }
         let mut command = Command::new(&spec.program);
         command
             .args(&spec.args)
@@ -383,6 +386,21 @@ impl Answer {
             }
         });
     }
+}
+
+/// Writes `text` to `path`, readable and writable by the server's user alone.
+fn write_private(path: &std::path::Path, text: &str) -> io::Result<()> {
+    use std::{io::Write as _, os::unix::fs::OpenOptionsExt as _};
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(text.as_bytes())
 }
 
 /// Waits for the agent to end, reports how unless the server ended it, and clears up.

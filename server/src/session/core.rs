@@ -108,6 +108,11 @@ impl Core {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// The session's folder (its files, and the agent's private ones).
+    pub(super) fn dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+
     /// What is stored of the session.
     pub(super) fn meta(&self) -> Meta {
         self.lock().meta.clone()

@@ -255,6 +255,7 @@ impl Session {
             &settings.program,
             &config,
             &settings.workspace,
+            self.core.dir(),
             resume.as_deref(),
             fork,
         );
