@@ -101,6 +101,13 @@ impl QueryConfig {
         let (known, ignored): (Map<String, Value>, Map<String, Value>) = map
             .into_iter()
             .partition(|(key, _)| Self::FIELDS.contains(&key.as_str()));
+        // Every string ends up in the agent's command line or environment, where NUL ends it.
+        if let Some(field) = known.iter().find(|(_, value)| holds_nul(value)) {
+            return Err(ConfigError::Field {
+                field: field.0.clone(),
+                detail: "a string must not contain NUL characters".to_owned(),
+            });
+        }
         let config = serde_path_to_error::deserialize(Value::Object(known)).map_err(|e| {
             let path = e.path().to_string();
             let field = path.split(['.', '[']).next().unwrap_or_default().to_owned();
@@ -122,6 +129,16 @@ impl QueryConfig {
             anthropic_api_key: self.anthropic_api_key.as_ref().map(|_| Secret::redacted()),
             ..self.clone()
         }
+    }
+}
+
+/// Whether `value` holds a string (or key) with a NUL character.
+fn holds_nul(value: &Value) -> bool {
+    match value {
+        Value::String(text) => text.contains('\0'),
+        Value::Array(items) => items.iter().any(holds_nul),
+        Value::Object(map) => map.iter().any(|(key, v)| key.contains('\0') || holds_nul(v)),
+        Value::Null | Value::Bool(_) | Value::Number(_) => false,
     }
 }
 

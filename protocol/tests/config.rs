@@ -82,6 +82,19 @@ fn a_wrong_value_names_its_field() {
         "Invalid config field `permissionMode`: unknown variant `yolo`, expected one of `default`, \
          `acceptEdits`, `bypassPermissions`, `plan`, `dontAsk`, `auto`"
     );
+    for nul in [
+        r#"{"systemPrompt":"a\u0000b"}"#,
+        r#"{"systemPrompt":{"type":"preset","preset":"claude_code","append":"\u0000"}}"#,
+    ] {
+        assert_eq!(
+            error(nul),
+            "Invalid config field `systemPrompt`: a string must not contain NUL characters"
+        );
+    }
+    assert_eq!(
+        error(r#"{"mcpServers":{"s":{"type":"http","url":"x","headers":{"a\u0000":"v"}}}}"#),
+        "Invalid config field `mcpServers`: a string must not contain NUL characters"
+    );
     assert_eq!(
         error(r#"{"allowedTools":["Read",3]}"#),
         "Invalid config field `allowedTools`: [1]: invalid type: integer `3`, expected a string"

@@ -391,3 +391,36 @@ async fn mcp_headers_reach_the_agent_in_a_private_file_not_its_command_line() {
         "a secret was logged"
     );
 }
+
+#[tokio::test]
+async fn a_config_no_agent_can_start_with_is_refused_naming_its_field() {
+    let server = server(&[]).await;
+    let file = server.home.path().join("a-file");
+    std::fs::write(&file, "not a folder").unwrap();
+    let cwd = serde_json::json!({ "cwd": file }).to_string();
+    let (status, answer) = post(&server, &cwd).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let expected = format!(
+        "Invalid config field `cwd`: {} is not a folder",
+        file.display()
+    );
+    assert_eq!(answer, json!({ "error": expected }));
+    let (status, answer) = post(&server, r#"{"model":"a\u0000b"}"#).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        answer["error"],
+        "Invalid config field `model`: a string must not contain NUL characters"
+    );
+    // The same for a new session.
+    let (status, answer) = server
+        .request(
+            reqwest::Method::POST,
+            "/v1/sessions",
+            Some(&serde_json::json!({ "config": { "cwd": file } })),
+        )
+        .await;
+    assert_eq!(
+        (status, &answer["error"]),
+        (StatusCode::BAD_REQUEST, &json!(expected))
+    );
+}

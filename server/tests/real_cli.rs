@@ -378,3 +378,29 @@ async fn the_connection_closes_when_the_server_is_interrupted() {
     let (status, _server) = stopping.await.unwrap();
     assert!(status.success());
 }
+
+#[tokio::test]
+async fn a_system_prompt_too_long_for_a_command_line_reaches_the_agent() {
+    let (api, server) = start().await;
+    // 200 KB: one argument may hold 128 KiB at most on Linux.
+    let prompt = "Be brief and kind. ".repeat(10_000);
+    let config = serde_json::json!({ "systemPrompt": prompt });
+    let posted = reqwest::Client::new()
+        .post(server.url("/config"))
+        .header("content-type", "application/json")
+        .body(config.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert!(posted.status().is_success());
+    let mut client = server.attach().await;
+    still_answers(&mut client, "Long prompt?").await;
+    let request = api
+        .wait_for_request(|r| r.is_main_loop(), PATIENCE)
+        .await
+        .expect("a request");
+    assert!(
+        request.system_text().contains(&prompt),
+        "the prompt was cut"
+    );
+}

@@ -9,6 +9,20 @@ use claude_agent_protocol::config::{
     AgentDefinition, PermissionMode, QueryConfig, SettingSource, SystemPrompt,
 };
 
+/// Longer prompts go to the CLI in a file: one argument may hold 128 KiB at most on Linux.
+const INLINE_PROMPT_BYTES: usize = 32 << 10;
+
+/// Why `config` cannot start an agent, if it cannot (beyond what parsing it checked).
+pub(crate) fn unstartable(config: &QueryConfig) -> Option<String> {
+    let cwd = Path::new(config.cwd.as_deref()?);
+    (cwd.exists() && !cwd.is_dir()).then(|| {
+        format!(
+            "Invalid config field `cwd`: {} is not a folder",
+            cwd.display()
+        )
+    })
+}
+
 /// Everything needed to start one agent process.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct LaunchSpec {
@@ -48,12 +62,21 @@ impl LaunchSpec {
         ]
         .map(str::to_owned)
         .into();
+        let mut prompt = |flag: &str, text: &str| {
+            if text.len() <= INLINE_PROMPT_BYTES {
+                args.push(format!("--{flag}={text}"));
+            } else {
+                let path = private.join(format!("{flag}.txt"));
+                args.push(format!("--{flag}-file={}", path.display()));
+                files.push((path, text.to_owned()));
+            }
+        };
         match &config.system_prompt {
-            None => args.push("--system-prompt=".to_owned()),
-            Some(SystemPrompt::Custom(prompt)) => args.push(format!("--system-prompt={prompt}")),
+            None => prompt("system-prompt", ""),
+            Some(SystemPrompt::Custom(text)) => prompt("system-prompt", text),
             Some(SystemPrompt::Preset(preset)) => {
                 if let Some(append) = &preset.append {
-                    args.push(format!("--append-system-prompt={append}"));
+                    prompt("append-system-prompt", append);
                 }
             }
         }
@@ -214,6 +237,20 @@ mod tests {
         );
         assert_eq!(spec.cwd, Path::new("/elsewhere"));
         assert_eq!(spec.agents.unwrap()["reviewer"].prompt, "Review it");
+    }
+
+    #[test]
+    fn a_long_prompt_goes_in_a_private_file() {
+        let long = "x".repeat(INLINE_PROMPT_BYTES + 1);
+        let spec = spec(&format!(r#"{{"systemPrompt":"{long}"}}"#), None);
+        assert_eq!(
+            spec.args[5],
+            "--system-prompt-file=/private/system-prompt.txt"
+        );
+        assert_eq!(
+            spec.files,
+            [(PathBuf::from("/private/system-prompt.txt"), long)]
+        );
     }
 
     #[test]

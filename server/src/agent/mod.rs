@@ -9,7 +9,7 @@ mod process;
 mod stderr;
 
 pub(crate) use events::{AgentEvent, AgentSink, Ready};
-pub(crate) use launch::LaunchSpec;
+pub(crate) use launch::{LaunchSpec, unstartable};
 pub use locate::LocateError;
 pub(crate) use locate::locate;
 pub(crate) use process::{Agent, AgentError};

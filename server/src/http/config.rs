@@ -34,7 +34,9 @@ pub(super) async fn post(
         tracing::info!(ignored = ?parsed.ignored, "config keys that are no agent option were ignored");
     }
     let legacy = sessions.legacy();
-    legacy.replace_config(parsed.config).await;
+    if let Err(error) = legacy.replace_config(parsed.config).await {
+        return ApiError::from(error).without_code();
+    }
     let config = legacy.config().redacted();
     Json(json!({ "success": true, "config": config, "ignored": parsed.ignored })).into_response()
 }

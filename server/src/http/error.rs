@@ -29,7 +29,7 @@ impl ApiError {
     fn status(&self) -> StatusCode {
         match self {
             Self::NotJson => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Invalid(_) => StatusCode::BAD_REQUEST,
+            Self::Invalid(_) | Self::Session(SessionError::Config(_)) => StatusCode::BAD_REQUEST,
             Self::NoSession(_) => StatusCode::NOT_FOUND,
             Self::DefaultSession
             | Self::Session(SessionError::Busy | SessionError::NothingToFork) => {
@@ -43,7 +43,7 @@ impl ApiError {
     fn code(&self) -> &'static str {
         match self {
             Self::NotJson => "not_json",
-            Self::Invalid(_) => "invalid_request",
+            Self::Invalid(_) | Self::Session(SessionError::Config(_)) => "invalid_request",
             Self::NoSession(_) => "session_not_found",
             Self::DefaultSession => "default_session",
             Self::Session(SessionError::Busy) => "busy",

@@ -31,7 +31,7 @@ pub(crate) use self::log::{Cursor, Resync};
 pub(crate) use registry::{NewSession, Sessions};
 
 use self::core::Core;
-use crate::agent::{Agent, AgentError, LaunchSpec};
+use crate::agent::{Agent, AgentError, LaunchSpec, unstartable};
 
 /// What every session of the server is started with.
 #[derive(Debug)]
@@ -64,6 +64,9 @@ pub(crate) enum SessionError {
     Store(#[from] std::io::Error),
     #[error("the session has no conversation to fork yet: send it a message first")]
     NothingToFork,
+    /// A config no agent can start with.
+    #[error("{0}")]
+    Config(String),
 }
 
 /// What sending a user message did.
@@ -126,19 +129,22 @@ impl Session {
 
     /// Replaces the config, as the original's `/config` does. An agent that has had no
     /// message yet is replaced by one with the new config; a conversation keeps its agent.
-    pub(crate) async fn replace_config(&self, config: QueryConfig) {
+    pub(crate) async fn replace_config(&self, config: QueryConfig) -> Result<(), SessionError> {
+        if let Some(reason) = unstartable(&config) {
+            return Err(SessionError::Config(reason));
+        }
         *self
             .config
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = config;
         self.core.set_config(&self.config());
         if self.core.messages() > 0 {
-            return;
+            return Ok(());
         }
         let old = {
             let mut slot = self.agent.lock().await;
             let Some(old) = slot.take() else {
-                return;
+                return Ok(());
             };
             match self.spawn().await {
                 Ok(agent) => *slot = Some(agent),
@@ -147,6 +153,7 @@ impl Session {
             old
         };
         tokio::spawn(async move { old.shutdown().await });
+        Ok(())
     }
 
     /// Starts the agent ahead of the first message, so that the first turn does not wait for

@@ -12,6 +12,8 @@ use std::{
 use claude_agent_protocol::QueryConfig;
 use futures_util::future::join_all;
 
+use crate::agent::unstartable;
+
 use super::{
     Session, SessionError, Settings, Surface,
     core::{Core, sent_messages},
@@ -85,6 +87,9 @@ impl Sessions {
 
     /// Creates a session and starts its agent.
     pub(crate) async fn create(&self, new: NewSession) -> Result<Arc<Session>, SessionError> {
+        if let Some(reason) = unstartable(&new.config) {
+            return Err(SessionError::Config(reason));
+        }
         let mut meta = Meta::new(new_id(), Surface::V1, new.config);
         match new.fork {
             true => meta.fork_of = new.resume,
