@@ -64,6 +64,41 @@ async fn a_ten_megabyte_line_arrives_whole() {
 }
 
 #[tokio::test]
+async fn lines_over_the_limits_are_dropped_with_a_notice_and_the_turn_goes_on() {
+    let (_server, mut client) = start().await;
+    // stdout: 40 MB in one line, over the 32 MiB a message may have.
+    client.say("[[big:40000000]]").await;
+    let frames = client.turn().await;
+    assert_eq!(assistant_text(&frames), "", "the line was dropped");
+    let notice = infos(&frames)
+        .into_iter()
+        .find(|i| i.starts_with("Dropped a line of"))
+        .map(str::to_owned);
+    assert!(
+        notice
+            .as_deref()
+            .is_some_and(|n| n.ends_with("over 33554432 bytes")),
+        "{notice:?}"
+    );
+    // stderr: 100 KB in one line, over its 64 KiB. Its own pipe: the notice may come before
+    // or after the turn's result, so both are waited for.
+    client
+        .say(&format!("[[stderr:{}]]", "e".repeat(100_000)))
+        .await;
+    let (mut noticed, mut ended) = (false, false);
+    client
+        .until(|f| {
+            noticed |= matches!(f, ServerMessage::Info { data, .. }
+                if data.starts_with("Dropped a line of") && data.ends_with("over 65536 bytes"));
+            ended |= sdk_type(f).as_deref() == Some("result");
+            noticed && ended
+        })
+        .await;
+    client.say("Still there?").await;
+    assert_eq!(assistant_text(&client.turn().await), "fake: Still there?");
+}
+
+#[tokio::test]
 async fn stderr_is_relayed_as_info() {
     let (_server, mut client) = start().await;
     client.say("[[stderr:something odd happened]]").await;

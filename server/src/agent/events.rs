@@ -6,7 +6,7 @@ use std::{future::Future, pin::Pin};
 use claude_agent_protocol::agent::{AgentRequest, MessageHead};
 use thiserror::Error;
 
-use super::{lines::MAX_LINE, process::Answer};
+use super::process::Answer;
 
 /// One thing the agent did, borrowed from its output where it can be.
 #[derive(Debug)]
@@ -32,8 +32,8 @@ pub(crate) enum AgentEvent<'a> {
 pub(crate) enum Notice {
     #[error("Ignored a line from the agent ({error}): {preview}")]
     NotAMessage { error: String, preview: String },
-    #[error("Dropped a line of {0} bytes from the agent: over {MAX_LINE} bytes")]
-    TooLong(usize),
+    #[error("Dropped a line of {len} bytes from the agent: over {max} bytes")]
+    TooLong { len: usize, max: usize },
     #[error("The agent's output ended in the middle of a line; dropped {len} bytes: {preview}")]
     EndedMidLine { len: usize, preview: String },
 }

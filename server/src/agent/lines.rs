@@ -1,15 +1,19 @@
-//! Splits the agent's stdout into lines: in place where a line lies whole in one read (the
-//! common case), through a buffer where it spans reads; a line over [`MAX_LINE`] is skipped,
-//! not buffered.
+//! Splits the agent's output into lines: in place where a line lies whole in one read (the
+//! common case), through a buffer where it spans reads; a line over the limit is skipped, not
+//! buffered, so memory stays bounded whatever the agent prints.
 
 use super::events::Notice;
 
-/// Longest stdout line relayed; a longer one is dropped with a notice rather than exhausting
-/// memory.
-pub(crate) const MAX_LINE: usize = 256 << 20;
+/// Longest stdout line relayed (a message: an image or a big tool result fits); a longer one is
+/// dropped with a notice rather than exhausting memory.
+pub(crate) const MAX_LINE: usize = 32 << 20;
+/// Longest stderr line relayed.
+pub(crate) const MAX_STDERR_LINE: usize = 64 << 10;
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Lines {
+    /// The longest line taken.
+    max: usize,
     partial: Vec<u8>,
     /// Bytes of an overlong line skipped so far.
     skipped: usize,
@@ -30,20 +34,30 @@ pub(crate) enum Piece<'a> {
 }
 
 impl Lines {
+    /// Lines of up to `max` bytes.
+    pub(crate) fn new(max: usize) -> Self {
+        Self {
+            max,
+            partial: Vec::new(),
+            skipped: 0,
+            finished: false,
+        }
+    }
+
     /// Takes from `chunk` up to the end of one line; returns how many bytes it used.
     pub(crate) fn feed<'a>(&mut self, chunk: &'a [u8]) -> (usize, Piece<'a>) {
         if std::mem::take(&mut self.finished) {
             self.partial.clear();
         }
         let Some(at) = memchr::memchr(b'\n', chunk) else {
-            if self.skipped > 0 || self.partial.len() + chunk.len() > MAX_LINE {
+            if self.skipped > 0 || self.partial.len() + chunk.len() > self.max {
                 self.skipped += std::mem::take(&mut self.partial).len() + chunk.len();
             } else {
                 self.partial.extend_from_slice(chunk);
             }
             return (chunk.len(), Piece::Pending);
         };
-        let piece = if self.skipped > 0 || self.partial.len() + at > MAX_LINE {
+        let piece = if self.skipped > 0 || self.partial.len() + at > self.max {
             let len = std::mem::take(&mut self.skipped) + self.partial.len() + at + 1;
             self.partial.clear();
             Piece::TooLong(len)
@@ -68,7 +82,8 @@ impl Lines {
             return None;
         }
         if self.skipped > 0 {
-            return Some(Notice::TooLong(self.skipped + self.partial.len()));
+            let len = self.skipped + self.partial.len();
+            return Some(Notice::TooLong { len, max: self.max });
         }
         (!self.partial.is_empty()).then(|| Notice::EndedMidLine {
             len: self.partial.len(),
@@ -93,7 +108,7 @@ mod tests {
 
     /// Every piece `Lines` makes of `input` read in chunks of `size`, then its end notice.
     fn pieces(input: &[u8], size: usize) -> Vec<String> {
-        let mut lines = Lines::default();
+        let mut lines = Lines::new(MAX_LINE);
         let mut out = Vec::new();
         for mut chunk in input.chunks(size) {
             while !chunk.is_empty() {

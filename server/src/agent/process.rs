@@ -28,7 +28,7 @@ use tokio::{
 use super::{
     LaunchSpec,
     events::{AgentEvent, AgentSink, Notice},
-    lines::{Lines, Piece, preview},
+    lines::{Lines, MAX_LINE, Piece, preview},
     stderr::{self, StderrTail},
 };
 /// The agent's stdout pipe, and what one read of it may take (Linux allows pipes up to
@@ -277,7 +277,7 @@ async fn relay_stdout(
     shared: Arc<Shared>,
     sink: Arc<dyn AgentSink>,
 ) {
-    let mut lines = Lines::default();
+    let mut lines = Lines::new(MAX_LINE);
     let mut buffer = vec![0; FIRST_READ_BYTES];
     loop {
         let chunk = match stdout.read(&mut buffer).await {
@@ -309,7 +309,10 @@ async fn relay_stdout(
                     act_on(&shared, lines.spanned(), &mut spanned);
                     sink.accept(&mut spanned);
                 }
-                Piece::TooLong(len) => events.push(AgentEvent::Notice(Notice::TooLong(len))),
+                Piece::TooLong(len) => {
+                    let notice = Notice::TooLong { len, max: MAX_LINE };
+                    events.push(AgentEvent::Notice(notice));
+                }
                 Piece::Pending => {}
             }
         }

@@ -3,31 +3,60 @@
 
 use std::{collections::VecDeque, sync::Mutex};
 
-use tokio::{
-    io::{AsyncBufReadExt, BufReader},
-    process::ChildStderr,
+use tokio::{io::AsyncReadExt, process::ChildStderr};
+
+use super::{
+    events::{AgentEvent, AgentSink, Notice},
+    lines::{Lines, MAX_STDERR_LINE, Piece},
 };
 
-use super::events::{AgentEvent, AgentSink};
-
 /// Reads stderr to its end: each line is logged, kept in `tail`, and passed to `sink` (the
-/// original relayed stderr to clients too).
-pub(crate) async fn drain(stderr: ChildStderr, tail: &StderrTail, sink: &dyn AgentSink) {
-    let mut lines = BufReader::new(stderr);
-    let mut buf = Vec::new();
+/// original relayed stderr to clients too); a line over [`MAX_STDERR_LINE`] is dropped with a
+/// notice.
+pub(crate) async fn drain(mut stderr: ChildStderr, tail: &StderrTail, sink: &dyn AgentSink) {
+    let mut lines = Lines::new(MAX_STDERR_LINE);
+    let mut buffer = vec![0; 8 << 10];
     loop {
-        buf.clear();
-        match lines.read_until(b'\n', &mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(_) => {}
+        let read = stderr.read(&mut buffer).await.unwrap_or(0);
+        // At the end, a last line without its newline is a line all the same.
+        let chunk: &[u8] = if read == 0 { b"\n" } else { &buffer[..read] };
+        split(&mut lines, chunk, tail, sink);
+        if read == 0 {
+            return;
         }
-        let line = String::from_utf8_lossy(&buf);
-        let line = line.trim_end();
-        tracing::info!(target: "agent_stderr", "{line}");
-        tail.push(line);
-        sink.accept(&mut vec![AgentEvent::Stderr(line)]);
         sink.ready().await;
     }
+}
+
+/// Passes on the lines that `chunk` ends.
+fn split(lines: &mut Lines, mut chunk: &[u8], tail: &StderrTail, sink: &dyn AgentSink) {
+    while !chunk.is_empty() {
+        let (used, piece) = lines.feed(chunk);
+        chunk = &chunk[used..];
+        match piece {
+            Piece::Line(line) => pass_on(line, tail, sink),
+            Piece::Spanned => pass_on(lines.spanned(), tail, sink),
+            Piece::TooLong(len) => {
+                let notice = Notice::TooLong {
+                    len,
+                    max: MAX_STDERR_LINE,
+                };
+                sink.accept(&mut vec![AgentEvent::Notice(notice)]);
+            }
+            Piece::Pending => {}
+        }
+    }
+}
+
+fn pass_on(line: &[u8], tail: &StderrTail, sink: &dyn AgentSink) {
+    if line.is_empty() {
+        return;
+    }
+    let line = String::from_utf8_lossy(line);
+    let line = line.trim_end();
+    tracing::info!(target: "agent_stderr", "{line}");
+    tail.push(line);
+    sink.accept(&mut vec![AgentEvent::Stderr(line)]);
 }
 
 /// How much stderr the report keeps, as the TS SDK does.
