@@ -137,7 +137,9 @@ fn holds_nul(value: &Value) -> bool {
     match value {
         Value::String(text) => text.contains('\0'),
         Value::Array(items) => items.iter().any(holds_nul),
-        Value::Object(map) => map.iter().any(|(key, v)| key.contains('\0') || holds_nul(v)),
+        Value::Object(map) => map
+            .iter()
+            .any(|(key, v)| key.contains('\0') || holds_nul(v)),
         Value::Null | Value::Bool(_) | Value::Number(_) => false,
     }
 }
