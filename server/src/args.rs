@@ -51,6 +51,10 @@ pub struct Args {
     /// session stays, and its next message resumes the conversation.
     #[arg(long, env = "IDLE_TIMEOUT", default_value = "10m", value_parser = humantime::parse_duration)]
     pub idle_timeout: Duration,
+    /// How long an agent has to answer an interrupt; one that does not is hung, and is
+    /// restarted (the conversation resumes) with the clients told.
+    #[arg(long, env = "INTERRUPT_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub interrupt_timeout: Duration,
     /// How often clients are pinged; one silent for three pings is dropped, so that it cannot
     /// hold a session.
     #[arg(long, env = "PING_INTERVAL", default_value = "15s", value_parser = humantime::parse_duration)]

@@ -57,6 +57,7 @@ pub async fn run(args: Args) -> Result<(), ServerError> {
         workspace,
         state_dir: state_dir.clone(),
         history_bytes: args.history_bytes,
+        interrupt_timeout: args.interrupt_timeout,
     });
     let sessions = Sessions::load(settings).map_err(|source| ServerError::State {
         path: state_dir.display().to_string(),

@@ -168,6 +168,34 @@ async fn a_hung_agent_does_not_block_other_input() {
 }
 
 #[tokio::test]
+async fn a_hung_agent_that_ignores_an_interrupt_is_restarted_and_the_session_goes_on() {
+    let (server, mut client) = start_with(&["--interrupt-timeout", "1s"]).await;
+    let pid = hang(&server, &mut client).await;
+    for _ in 0..3 {
+        client.send(r#"{"type":"interrupt"}"#).await;
+    }
+    let frames = client
+        .until(|f| {
+            matches!(f, ServerMessage::Info { data, .. }
+                if data.contains("did not answer the interrupt within 1s"))
+        })
+        .await;
+    assert!(
+        claude_agent_testkit::errors(&frames).is_empty(),
+        "{frames:?}"
+    );
+    eventually("the hung agent to end", || !is_alive(pid)).await;
+    client.say("Still there?").await;
+    let frames = client.turn().await;
+    assert_eq!(assistant_text(&frames), "fake: Still there?");
+    let again = infos(&frames)
+        .into_iter()
+        .filter(|i| i.contains("did not answer the interrupt"))
+        .count();
+    assert_eq!(again, 0, "the three interrupts restarted it once");
+}
+
+#[tokio::test]
 async fn an_agent_control_request_the_server_does_not_serve_is_refused_at_once() {
     let (_server, mut client) = start().await;
     client.say("[[ask:can_use_tool]]").await;

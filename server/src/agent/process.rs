@@ -191,6 +191,16 @@ impl Agent {
 
     /// Sends a control request and waits for the CLI's answer.
     pub(crate) async fn request(&self, request: ServerRequest) -> Result<(), AgentError> {
+        self.request_within(request, REQUEST_TIMEOUT).await
+    }
+
+    /// Sends a control request and waits for the CLI's answer, for `within` at most, its write
+    /// included (a hung CLI reads no more of its stdin).
+    pub(crate) async fn request_within(
+        &self,
+        request: ServerRequest,
+        within: Duration,
+    ) -> Result<(), AgentError> {
         let subtype = request.subtype();
         let id = format!(
             "req_{}",
@@ -204,16 +214,17 @@ impl Agent {
         });
         let outcome = async {
             self.shared.write(&line).await?;
-            match tokio::time::timeout(REQUEST_TIMEOUT, answer).await {
-                Err(_) => Err(AgentError::Timeout(subtype)),
-                Ok(Err(_)) => Err(AgentError::Gone),
-                Ok(Ok(ControlResponse::Success { .. })) => Ok(()),
-                Ok(Ok(ControlResponse::Error { error, .. })) => {
+            match answer.await {
+                Err(_) => Err(AgentError::Gone),
+                Ok(ControlResponse::Success { .. }) => Ok(()),
+                Ok(ControlResponse::Error { error, .. }) => {
                     Err(AgentError::Refused { subtype, error })
                 }
             }
         };
-        let outcome = outcome.await;
+        let outcome = tokio::time::timeout(within, outcome)
+            .await
+            .unwrap_or(Err(AgentError::Timeout(subtype)));
         lock(&self.shared.pending).remove(&id);
         outcome
     }

@@ -177,6 +177,11 @@ impl Core {
         )));
     }
 
+    /// Logs a notice for the clients.
+    pub(super) fn info(&self, notice: String) {
+        self.message(ServerMessage::info(notice));
+    }
+
     /// Logs an error for the clients.
     pub(super) fn error(&self, error: &dyn std::fmt::Display) {
         self.message(ServerMessage::error(error));

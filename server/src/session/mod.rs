@@ -42,6 +42,8 @@ pub(crate) struct Settings {
     pub(crate) state_dir: PathBuf,
     /// How much of its log a session keeps.
     pub(crate) history_bytes: usize,
+    /// How long the agent has to answer an interrupt before it is restarted.
+    pub(crate) interrupt_timeout: Duration,
 }
 
 /// Who may attach to a session.
@@ -92,6 +94,8 @@ pub(crate) struct Session {
     closed: AtomicBool,
     /// Cancelled by shutdown: its clients are let go.
     ended: CancellationToken,
+    /// An interrupt waits for the agent's answer: another adds nothing.
+    interrupting: AtomicBool,
     clients: AtomicU32,
 }
 
@@ -107,6 +111,7 @@ impl Session {
             agent: tokio::sync::Mutex::default(),
             closed: AtomicBool::new(false),
             ended: CancellationToken::new(),
+            interrupting: AtomicBool::new(false),
             clients: AtomicU32::new(0),
         }
     }
@@ -271,12 +276,44 @@ impl Session {
         Ok(agent)
     }
 
-    /// Interrupts the running turn; without a running agent there is nothing to interrupt.
+    /// Interrupts the running turn; without a running agent there is nothing to interrupt. An
+    /// agent that does not answer in time is hung: it is restarted, resuming the conversation.
     pub(crate) async fn interrupt(&self) -> Result<(), SessionError> {
-        let agent = self.agent.lock().await.clone().filter(Agent::is_running);
-        match agent {
-            Some(agent) => Ok(agent.request(ServerRequest::Interrupt).await?),
-            None => Ok(()),
+        if self.interrupting.swap(true, Ordering::SeqCst) {
+            return Ok(());
+        }
+        let interrupted = self.interrupt_once().await;
+        self.interrupting.store(false, Ordering::SeqCst);
+        interrupted
+    }
+
+    async fn interrupt_once(&self) -> Result<(), SessionError> {
+        let Some(agent) = self.agent.lock().await.clone().filter(Agent::is_running) else {
+            return Ok(());
+        };
+        let within = self.settings.interrupt_timeout;
+        match agent.request_within(ServerRequest::Interrupt, within).await {
+            Err(AgentError::Timeout(_)) => {
+                self.core.info(format!(
+                    "Claude Code (pid {}) did not answer the interrupt within {}: restarting \
+                     it; the conversation resumes",
+                    agent.pid(),
+                    humantime::format_duration(within)
+                ));
+                let hung = {
+                    let mut slot = self.agent.lock().await;
+                    match slot.as_ref() {
+                        Some(current) if current.same(&agent) => slot.take(),
+                        _ => None,
+                    }
+                };
+                if let Some(hung) = hung {
+                    hung.shutdown().await;
+                }
+                self.prewarm().await;
+                Ok(())
+            }
+            answered => Ok(answered?),
         }
     }
 
