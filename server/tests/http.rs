@@ -424,3 +424,29 @@ async fn a_config_no_agent_can_start_with_is_refused_naming_its_field() {
         (StatusCode::BAD_REQUEST, &json!(expected))
     );
 }
+
+#[tokio::test]
+async fn only_the_pages_own_files_are_served_and_no_link_leads_out() {
+    let (dir, args) = www_dirs();
+    let www = dir.path().join("www");
+    std::fs::create_dir_all(www.join("tests")).unwrap();
+    std::fs::write(www.join("tests/page.test.mjs"), "// a test").unwrap();
+    std::fs::write(dir.path().join("outside.txt"), "not the page's").unwrap();
+    std::os::unix::fs::symlink(dir.path().join("outside.txt"), www.join("leak.txt")).unwrap();
+    let pkg = dir.path().join("client/pkg/snippets/x");
+    std::fs::create_dir_all(&pkg).unwrap();
+    std::fs::write(pkg.join("inline0.js"), "export {};").unwrap();
+    let server = server(&args.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    let status = |path: &'static str| {
+        let url = server.url(path);
+        async move { reqwest::get(url).await.unwrap().status() }
+    };
+    assert_eq!(status("/index.html").await, StatusCode::OK);
+    assert_eq!(
+        status("/client/pkg/snippets/x/inline0.js").await,
+        StatusCode::OK
+    );
+    for path in ["/tests/page.test.mjs", "/leak.txt", "/../outside.txt"] {
+        assert_eq!(status(path).await, StatusCode::NOT_FOUND, "{path}");
+    }
+}
