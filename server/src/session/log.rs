@@ -307,18 +307,23 @@ impl State {
         self.entries.push_back(entry);
     }
 
-    /// Drops the ephemeral frames kept, all since [`State::first_ephemeral`]: only that tail
-    /// is scanned.
+    /// Drops the ephemeral frames kept (all since [`State::first_ephemeral`]: only that tail is
+    /// scanned) that every attached cursor has read: a client reading live never misses one,
+    /// even when its message completes in the same batch.
     fn drop_ephemeral(&mut self) {
         let Some(first) = self.first_ephemeral.take() else {
             return;
         };
+        let read = self.cursors.values().min().copied().unwrap_or(Seq::MAX);
         let start = self.entries.partition_point(|entry| entry.seq < first);
         let tail: Vec<Entry> = self.entries.drain(start..).collect();
         for entry in tail {
-            if entry.ephemeral {
+            if entry.ephemeral && entry.seq <= read {
                 self.bytes -= entry.cost();
             } else {
+                if entry.ephemeral {
+                    self.first_ephemeral.get_or_insert(entry.seq);
+                }
                 self.entries.push_back(entry);
             }
         }
@@ -495,8 +500,19 @@ mod tests {
             "live readers see deltas"
         );
         push(&[Retention::Completes]);
+        drop(live);
         let replayed = take(&mut log.cursor(0)).await.unwrap();
         assert_eq!(replayed, ["2:Durable", "4:Completes"]);
+        // A delta whose message completes in the same batch stays until live readers have it.
+        let mut live = log.cursor(4);
+        push(&[Retention::Ephemeral, Retention::Completes]);
+        assert_eq!(
+            take(&mut live).await.unwrap(),
+            ["5:Ephemeral", "6:Completes"]
+        );
+        push(&[Retention::Completes]);
+        let replayed = take(&mut log.cursor(4)).await.unwrap();
+        assert_eq!(replayed, ["6:Completes", "7:Completes"], "then it goes");
     }
 
     #[tokio::test]
