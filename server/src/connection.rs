@@ -12,7 +12,7 @@ use std::{
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, close_code};
 use bytes::Bytes;
-use claude_agent_protocol::{ClientMessage, PROTOCOL_VERSION, Seq, ServerMessage};
+use claude_agent_protocol::{ClientMessage, PROTOCOL_VERSION, SdkUserMessage, Seq, ServerMessage};
 use futures_util::{SinkExt, StreamExt, stream::SplitSink};
 use tokio::{sync::mpsc, time::Instant};
 use tokio_tungstenite::tungstenite;
@@ -22,6 +22,9 @@ use crate::session::{Attached, Resync, Session};
 
 /// Frames written before one flush: fewer, bigger socket writes.
 const BATCH: usize = 1024;
+/// A client's user messages waiting for the agent to take them; the connection reads on
+/// meanwhile, so a hung agent never stalls it.
+const QUEUED_MESSAGES: usize = 32;
 
 /// How the server tells a live client from one that vanished.
 #[derive(Debug, Clone, Copy)]
@@ -82,6 +85,7 @@ pub(crate) async fn serve(
     // When the client was last heard from, in milliseconds since `start`.
     let start = Instant::now();
     let heard = AtomicU64::new(0);
+    let (inputs, mut queued) = mpsc::channel::<SdkUserMessage>(QUEUED_MESSAGES);
     let since_start = || start.elapsed().as_millis() as u64;
 
     let end = {
@@ -113,6 +117,15 @@ pub(crate) async fn serve(
                 }
             }
         };
+        // In order, one at a time, apart from the reading.
+        let deliver = async {
+            while let Some(message) = queued.recv().await {
+                if let Err(error) = session.send_user(message).await {
+                    let _ = replies.send(frame(&ServerMessage::error(error))).await;
+                }
+            }
+            std::future::pending().await
+        };
         let receive = async {
             loop {
                 let message = match stream.next().await {
@@ -135,7 +148,7 @@ pub(crate) async fn serve(
                     Message::Close(_) => return End::Client,
                     Message::Ping(_) | Message::Pong(_) => continue,
                 };
-                handle(&session, &text, &replies).await;
+                handle(&session, &text, &inputs, &replies).await;
             }
         };
         let watch = async {
@@ -152,6 +165,7 @@ pub(crate) async fn serve(
             end = send => end,
             end = receive => end,
             end = watch => end,
+            end = deliver => end,
             () = session.ended().cancelled() => End::Ended,
             () = shutdown.cancelled() => End::Shutdown,
         }
@@ -197,14 +211,20 @@ fn broken(error: axum::Error) -> End {
 }
 
 /// Acts on one client frame; what goes wrong is told to this client.
-async fn handle(session: &Arc<Session>, text: &str, replies: &mpsc::Sender<Message>) {
+async fn handle(
+    session: &Arc<Session>,
+    text: &str,
+    inputs: &mpsc::Sender<SdkUserMessage>,
+    replies: &mpsc::Sender<Message>,
+) {
     let outcome = match ClientMessage::from_json(text) {
         Err(error) => Err(error.to_string()),
-        Ok(ClientMessage::UserMessage { data }) => session
-            .send_user(data)
-            .await
-            .map(drop)
-            .map_err(|e| e.to_string()),
+        Ok(ClientMessage::UserMessage { data }) => inputs.try_send(data).map_err(|_| {
+            format!(
+                "Claude Code is not taking input ({QUEUED_MESSAGES} messages wait for it; it \
+                 may be hung: interrupt it): this message was not sent"
+            )
+        }),
         Ok(ClientMessage::Interrupt) => {
             // The CLI answers at once unless it is wedged; don't hold up this client's frames.
             let (session, replies) = (session.clone(), replies.clone());

@@ -159,12 +159,22 @@ async fn a_hung_agent_is_killed_on_shutdown() {
 async fn a_hung_agent_does_not_block_other_input() {
     let (server, mut client) = start().await;
     hang(&server, &mut client).await;
-    // The agent reads no more stdin; the connection still answers bad frames at once.
+    // The agent reads no more stdin: more than its pipe holds (64 KiB) is sent to it, and the
+    // connection still reads on, answering a bad frame at once; what cannot wait is refused.
+    let big = "x".repeat(4096);
+    for _ in 0..64 {
+        client.say(&big).await;
+    }
     client.send("{broken").await;
     let frames = client
-        .until(|f| matches!(f, ServerMessage::Error { .. }))
+        .until(|f| matches!(f, ServerMessage::Error { error, .. } if error.starts_with("Invalid")))
         .await;
     assert!(frames.iter().all(|f| sdk_type(f).is_none()));
+    let refused = claude_agent_testkit::errors(&frames)
+        .into_iter()
+        .filter(|e| e.starts_with("Claude Code is not taking input"))
+        .count();
+    assert!(refused > 0, "{frames:?}");
 }
 
 #[tokio::test]
