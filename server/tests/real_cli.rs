@@ -404,3 +404,31 @@ async fn a_system_prompt_too_long_for_a_command_line_reaches_the_agent() {
         "the prompt was cut"
     );
 }
+
+#[tokio::test]
+async fn as_root_without_a_sandbox_the_error_says_what_to_do() {
+    use std::os::unix::fs::MetadataExt as _;
+    if std::fs::metadata("/proc/self").unwrap().uid() != 0 {
+        return; // the CLI refuses only root
+    }
+    let api = MockApi::start().await;
+    let env = [
+        ("ANTHROPIC_BASE_URL", api.base_url()),
+        ("IS_SANDBOX", String::new()),
+    ];
+    let env: Vec<_> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let server = TestServer::start(
+        Path::new(SERVER),
+        &claude_agent_testkit::real_claude(),
+        &env,
+        &[],
+    )
+    .await;
+    let mut client = server.attach().await;
+    let frames = client
+        .until(|f| matches!(f, ServerMessage::Error { .. }))
+        .await;
+    let error = errors(&frames).pop().unwrap();
+    assert!(error.contains("root/sudo privileges"), "{error}");
+    assert!(error.ends_with("start it with IS_SANDBOX=1."), "{error}");
+}

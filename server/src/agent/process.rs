@@ -459,16 +459,39 @@ fn describe_exit(status: &io::Result<ExitStatus>, stderr: &str) -> String {
         },
         Err(error) => format!("could not be waited for: {error}"),
     };
-    if stderr.is_empty() {
+    let report = if stderr.is_empty() {
         format!("Claude Code process {how}")
     } else {
         format!("Claude Code process {how}. Its last stderr output:\n{stderr}")
+    };
+    match remedy(stderr) {
+        Some(remedy) => format!("{report}\n{remedy}"),
+        None => report,
     }
+}
+
+/// What to do about a fatal error the CLI is known to report on stderr.
+fn remedy(stderr: &str) -> Option<&'static str> {
+    stderr
+        .contains("cannot be used with root/sudo privileges")
+        .then_some(
+            "The server runs as root, and the CLI refuses to skip permission prompts as root: \
+             run the server as a normal user or, on a machine that is a sandbox (a container, a \
+             VM), start it with IS_SANDBOX=1.",
+        )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_known_fatal_error_says_what_to_do() {
+        let stderr = "--dangerously-skip-permissions cannot be used with root/sudo privileges for \
+                      security reasons";
+        let report = describe_exit(&Ok(ExitStatus::from_raw(1 << 8)), stderr);
+        assert!(report.ends_with("start it with IS_SANDBOX=1."), "{report}");
+    }
 
     #[test]
     fn exits_read_like_the_originals() {
