@@ -66,34 +66,42 @@ impl ClientMessage {
         match kind.as_ref() {
             "interrupt" => Ok(Self::Interrupt),
             "user_message" => {
-                let invalid = |detail: String| ClientMessageError::Invalid {
+                let data = frame.data.ok_or_else(|| ClientMessageError::Invalid {
                     kind: kind.to_string(),
-                    detail,
-                };
-                let data = frame
-                    .data
-                    .ok_or_else(|| invalid("missing field `data`".to_owned()))?;
-                // Read `data` on its own: through the tagged enum serde would lose the path.
-                let mut data = serde_json::Deserializer::from_str(data.get());
-                serde_path_to_error::deserialize(&mut data)
-                    .map(|data| Self::UserMessage { data })
-                    .map_err(|e| {
-                        // The position is within `data`, not the frame: leave it out.
-                        let error = e.inner().to_string();
-                        let position = format!(
-                            " at line {} column {}",
-                            e.inner().line(),
-                            e.inner().column()
-                        );
-                        let error = error.strip_suffix(&position).unwrap_or(&error);
-                        match e.path().to_string().as_str() {
-                            "." => invalid(format!("data: {error}")),
-                            path => invalid(format!("data.{path}: {error}")),
-                        }
-                    })
+                    detail: "missing field `data`".to_owned(),
+                })?;
+                Self::user_message_data(data.get()).map(|data| Self::UserMessage { data })
             }
             _ => Err(ClientMessageError::UnknownType(kind.into_owned())),
         }
+    }
+
+    /// Reads the `data` of a `user_message` (or the same sent alone, as over HTTP), naming
+    /// the path of what is wrong. Read on its own: through the tagged enum serde would lose
+    /// the path.
+    pub fn user_message_data(data: &str) -> Result<SdkUserMessage, ClientMessageError> {
+        let invalid = |detail: String| ClientMessageError::Invalid {
+            kind: "user_message".to_owned(),
+            detail,
+        };
+        let mut json = serde_json::Deserializer::from_str(data);
+        let read = serde_path_to_error::deserialize(&mut json).map_err(|e| {
+            // The position is within `data`, not the frame: leave it out.
+            let error = e.inner().to_string();
+            let position = format!(
+                " at line {} column {}",
+                e.inner().line(),
+                e.inner().column()
+            );
+            let error = error.strip_suffix(&position).unwrap_or(&error);
+            match e.path().to_string().as_str() {
+                "." => invalid(format!("data: {error}")),
+                path => invalid(format!("data.{path}: {error}")),
+            }
+        })?;
+        json.end()
+            .map_err(|_| invalid("data: trailing characters after the message".to_owned()))?;
+        Ok(read)
     }
 }
 

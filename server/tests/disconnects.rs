@@ -4,7 +4,7 @@
 use std::{path::Path, time::Duration};
 
 use claude_agent_protocol::ServerMessage;
-use claude_agent_testkit::{Client, PATIENCE, TestServer, built_binary, eventually, sdk, sdk_type};
+use claude_agent_testkit::{Client, TestServer, built_binary, eventually, sdk, sdk_type};
 use futures_util::SinkExt;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -146,20 +146,11 @@ async fn a_client_behind_what_is_kept_is_told_to_resync() {
         "content": "[[bench:2000:200:0]]"}});
     let path = format!("/v1/sessions/{id}/messages");
     server.request(Method::POST, &path, Some(&message)).await;
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    loop {
-        let (_, info) = server
-            .request(Method::GET, &format!("/v1/sessions/{id}"), None)
-            .await;
-        if info["status"] == "idle" && info["latest_seq"].as_u64() > Some(2000) {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the turn never ended"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    server
+        .wait_for_session(id, |info| {
+            info["status"] == "idle" && info["latest_seq"].as_u64() > Some(2000)
+        })
+        .await;
     let (mut client, _) = server.attach_to(&ws_path(&session, 0)).await;
     let ServerMessage::ResyncRequired {
         oldest_seq,

@@ -94,14 +94,10 @@ async fn the_config_reaches_the_agent() {
         "mcpServers": {"docs": {"type": "http", "url": "http://127.0.0.1:9/mcp",
             "headers": {"authorization": "Bearer mcp-secret-2"}}},
     });
-    let posted = reqwest::Client::new()
-        .post(server.url("/config"))
-        .header("content-type", "application/json")
-        .body(config.to_string())
-        .send()
-        .await
-        .unwrap();
-    assert!(posted.status().is_success());
+    let (status, _) = server
+        .request(reqwest::Method::POST, "/config", Some(&config))
+        .await;
+    assert!(status.is_success());
     let mut client = server.attach().await;
     client.say("Who are you?").await;
     let frames = client.turn().await;
@@ -385,14 +381,10 @@ async fn a_system_prompt_too_long_for_a_command_line_reaches_the_agent() {
     // 200 KB: one argument may hold 128 KiB at most on Linux.
     let prompt = "Be brief and kind. ".repeat(10_000);
     let config = serde_json::json!({ "systemPrompt": prompt });
-    let posted = reqwest::Client::new()
-        .post(server.url("/config"))
-        .header("content-type", "application/json")
-        .body(config.to_string())
-        .send()
-        .await
-        .unwrap();
-    assert!(posted.status().is_success());
+    let (status, _) = server
+        .request(reqwest::Method::POST, "/config", Some(&config))
+        .await;
+    assert!(status.is_success());
     let mut client = server.attach().await;
     still_answers(&mut client, "Long prompt?").await;
     let request = api

@@ -5,8 +5,8 @@ use std::path::Path;
 
 use claude_agent_protocol::ServerMessage;
 use claude_agent_testkit::{
-    Client, MockApi, PATIENCE, TestServer, assistant_text, descendants, eventually, is_alive,
-    real_claude, sdk_type,
+    Client, MockApi, TestServer, assistant_text, descendants, eventually, is_alive, real_claude,
+    sdk_type,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -36,20 +36,16 @@ fn ws_path(session: &Value, after: Option<u64>) -> String {
     }
 }
 
-async fn info(server: &TestServer, session: &Value) -> Value {
-    let path = format!("/v1/sessions/{}", session["id"].as_str().unwrap());
-    let (status, info) = server.request(Method::GET, &path, None).await;
-    assert_eq!(status, StatusCode::OK, "{info}");
-    info
+/// The session's id.
+fn id(session: &Value) -> &str {
+    session["id"].as_str().unwrap()
 }
 
-/// Waits until the session's status is `status`; there is no event to wait on.
+/// Waits until the session's status is `status`.
 async fn wait_for_status(server: &TestServer, session: &Value, status: &str) {
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    while info(server, session).await["status"] != status {
-        assert!(tokio::time::Instant::now() < deadline, "never {status}");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    server
+        .wait_for_session(id(session), |info| info["status"] == status)
+        .await;
 }
 
 /// The agents the server runs now.
@@ -114,20 +110,14 @@ async fn sessions_are_created_listed_inspected_and_deleted() {
 
     let (status, list) = server.request(Method::GET, "/v1/sessions", None).await;
     assert_eq!(status, StatusCode::OK);
-    let ids: Vec<_> = list["sessions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["id"].clone())
-        .collect();
+    let field = |name: &str| -> Vec<Value> {
+        let sessions = list["sessions"].as_array().unwrap();
+        sessions.iter().map(|s| s[name].clone()).collect()
+    };
+    let ids = field("id");
     assert_eq!(ids.len(), 2, "the legacy session and the new one: {list}");
     assert_eq!(ids[1], session["id"], "oldest first");
-    let defaults: Vec<_> = list["sessions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["default"].clone())
-        .collect();
+    let defaults = field("default");
     assert_eq!(
         defaults,
         [true, false],
@@ -248,7 +238,7 @@ async fn clients_share_a_session(count: usize) {
         assert!(text.contains("You said: Hello from the first"), "{text}");
         assert!(text.contains("You said: Hello from the last"), "{text}");
     }
-    assert_eq!(info(&server, &session).await["clients"], count);
+    assert_eq!(server.session_info(id(&session)).await["clients"], count);
 }
 
 #[tokio::test]
@@ -389,7 +379,10 @@ async fn a_fork_goes_on_from_a_copy_of_the_conversation() {
         api.sent_history("What was the word?", "pineapple").await,
         "the fork lost the history"
     );
-    let (source, fork) = (info(&server, &source).await, info(&server, &fork).await);
+    let (source, fork) = (
+        server.session_info(id(&source)).await,
+        server.session_info(id(&fork)).await,
+    );
     assert!(fork["cli_session_id"].is_string());
     assert_ne!(
         fork["cli_session_id"], source["cli_session_id"],

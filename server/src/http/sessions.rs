@@ -14,7 +14,6 @@ use claude_agent_protocol::{
     sessions::{CreateSession, ErrorAnswer, MessageAccepted, SessionList},
 };
 use futures_util::future::join_all;
-use serde_json::value::RawValue;
 
 use super::{body::JsonText, error::ApiError};
 use crate::session::{NewSession, Session, Sessions};
@@ -118,16 +117,9 @@ pub(super) async fn message(
     JsonText(body): JsonText,
 ) -> Result<impl IntoResponse, ApiError> {
     let session = find(&sessions, id)?;
-    // Read as the WebSocket's frame would be, for the same checks and the same messages; the
-    // body is one JSON value first, so it cannot add fields to the frame.
-    let body: &RawValue = serde_json::from_str(&body)
-        .map_err(|e| ApiError::Invalid(format!("Invalid message format: {e}")))?;
-    let frame = format!(r#"{{"type":"user_message","data":{body}}}"#);
-    let data = match ClientMessage::from_json(&frame) {
-        Ok(ClientMessage::UserMessage { data }) => data,
-        Ok(_) => return Err(ApiError::Invalid("Invalid user message".to_owned())),
-        Err(error) => return Err(ApiError::Invalid(error.to_string())),
-    };
+    // Checked as the WebSocket's frames are, with the same messages.
+    let data =
+        ClientMessage::user_message_data(&body).map_err(|e| ApiError::Invalid(e.to_string()))?;
     let sent = session.send_user(data).await?;
     let accepted = MessageAccepted {
         uuid: sent.uuid.unwrap_or_default(),

@@ -143,8 +143,12 @@ impl Core {
         self.save();
     }
 
-    pub(super) fn set_config(&self, config: &QueryConfig) {
-        self.changed(|state| state.meta.set_config(config.clone()));
+    pub(super) fn config(&self) -> QueryConfig {
+        self.lock().meta.config.clone()
+    }
+
+    pub(super) fn set_config(&self, config: QueryConfig) {
+        self.changed(|state| state.meta.set_config(config));
     }
 
     /// The CLI session to resume, and whether to fork it.

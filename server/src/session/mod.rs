@@ -15,7 +15,7 @@ mod store;
 use std::{
     path::PathBuf,
     sync::{
-        Arc, RwLock,
+        Arc,
         atomic::{AtomicBool, AtomicU32, Ordering},
     },
     time::{Duration, SystemTime},
@@ -86,7 +86,6 @@ pub(crate) struct Session {
     id: String,
     surface: Surface,
     settings: Arc<Settings>,
-    config: RwLock<QueryConfig>,
     core: Arc<Core>,
     /// The current agent, if one runs; held across a start so only one starts.
     agent: tokio::sync::Mutex<Option<Agent>>,
@@ -105,7 +104,6 @@ impl Session {
         Self {
             id: meta.id.clone(),
             surface: meta.surface(),
-            config: RwLock::new(meta.config.clone()),
             settings,
             core: Arc::new(core),
             agent: tokio::sync::Mutex::default(),
@@ -124,12 +122,9 @@ impl Session {
         self.surface
     }
 
-    /// The config the next agent starts with.
+    /// The config the next agent starts with (kept with what is stored of the session).
     pub(crate) fn config(&self) -> QueryConfig {
-        self.config
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone()
+        self.core.config()
     }
 
     /// Replaces the config, as the original's `/config` does. An agent that has had no
@@ -138,11 +133,7 @@ impl Session {
         if let Some(reason) = unstartable(&config) {
             return Err(SessionError::Config(reason));
         }
-        *self
-            .config
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = config;
-        self.core.set_config(&self.config());
+        self.core.set_config(config);
         if self.core.messages() > 0 {
             return Ok(());
         }
@@ -300,14 +291,7 @@ impl Session {
                     agent.pid(),
                     humantime::format_duration(within)
                 ));
-                let hung = {
-                    let mut slot = self.agent.lock().await;
-                    match slot.as_ref() {
-                        Some(current) if current.same(&agent) => slot.take(),
-                        _ => None,
-                    }
-                };
-                if let Some(hung) = hung {
+                if let Some(hung) = self.take_agent(|current| current.same(&agent)).await {
                     hung.shutdown().await;
                 }
                 self.prewarm().await;
@@ -323,14 +307,7 @@ impl Session {
         if self.clients.load(Ordering::SeqCst) > 0 || !self.core.idle_for(idle) {
             return;
         }
-        let agent = {
-            let mut slot = self.agent.lock().await;
-            match slot.as_ref() {
-                Some(agent) if agent.is_running() => slot.take(),
-                _ => None,
-            }
-        };
-        if let Some(agent) = agent {
+        if let Some(agent) = self.take_agent(Agent::is_running).await {
             tracing::info!(session = self.id, pid = agent.pid(), "hibernating");
             self.core.hibernated(agent.pid(), idle);
             agent.shutdown().await;
@@ -340,6 +317,12 @@ impl Session {
     /// Cancelled once the session has ended (deleted, or the server stopping).
     pub(crate) fn ended(&self) -> &CancellationToken {
         &self.ended
+    }
+
+    /// Takes the agent out of its slot if `which` says so; the next message starts another.
+    async fn take_agent(&self, which: impl FnOnce(&Agent) -> bool) -> Option<Agent> {
+        let mut slot = self.agent.lock().await;
+        slot.take_if(|agent| which(agent))
     }
 
     /// Ends the agent, if any, gracefully, and lets the clients go; no agent starts after it.
