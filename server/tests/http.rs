@@ -255,6 +255,11 @@ async fn help_documents_every_flag() {
         "--www",
         "--client",
         "--log-bytes",
+        "--state-dir",
+        "--history-bytes",
+        "--idle-timeout",
+        "--ping-interval",
+        "--interrupt-timeout",
     ] {
         assert!(help.contains(flag), "--help lacks {flag}:\n{help}");
     }
@@ -264,6 +269,11 @@ async fn help_documents_every_flag() {
         "CLAUDE_PATH",
         "AGENT_WORKSPACE",
         "ALLOWED_HOSTS",
+        "STATE_DIR",
+        "HISTORY_BYTES",
+        "IDLE_TIMEOUT",
+        "PING_INTERVAL",
+        "INTERRUPT_TIMEOUT",
     ] {
         assert!(
             help.contains(&format!("[env: {env}")),
