@@ -8,13 +8,20 @@ use anyhow::{Context, Result};
 use claude_agent_testkit::{TestServer, cpu_seconds};
 use serde_json::json;
 
+use crate::ceiling;
 use crate::frames::{bench_marker, bench_turn, id, latest_seq, ws_after};
+
+/// Bytes of each loopback try, and how many: enough for a steady figure in about a second.
+const LOOPBACK_BYTES: u64 = 1 << 30;
+const LOOPBACK_TRIES: usize = 3;
 
 /// One turn streamed to one client or to many.
 #[derive(Debug)]
 pub(crate) struct Turn {
     /// Each client's frames/s.
     pub(crate) rates: Vec<f64>,
+    /// A bench line's frame, in bytes (the first client's mean).
+    pub(crate) frame_bytes: f64,
     /// The server's CPU time over the turn's wall time: near 1, its one thread is the limit.
     pub(crate) server_busy: f64,
     /// The same for the clients, which share this process's one thread.
@@ -27,6 +34,8 @@ pub(crate) struct Run {
     pub(crate) lines: u64,
     pub(crate) rate: u32,
     pub(crate) rounds: Vec<Round>,
+    /// The machine's loopback TCP, bytes/s, the best of a few tries made in this run.
+    pub(crate) loopback: f64,
 }
 
 /// One round: the single client's turn, then the many clients'.
@@ -50,10 +59,16 @@ pub(crate) async fn measure(
         let many = stream_to(server, &session, clients.max(1), lines, rate).await?;
         measured.push(Round { single, many });
     }
+    let mut loopback = 0f64;
+    for _ in 0..LOOPBACK_TRIES {
+        let once = tokio::task::spawn_blocking(|| ceiling::loopback(LOOPBACK_BYTES)).await??;
+        loopback = loopback.max(once);
+    }
     Ok(Run {
         lines,
         rate,
         rounds: measured,
+        loopback,
     })
 }
 
@@ -84,13 +99,16 @@ async fn stream_to(
         .into_iter()
         .map(|mut client| tokio::spawn(async move { bench_turn(&mut client, lines).await }))
         .collect();
-    let mut rates = Vec::new();
+    let (mut rates, mut frame_bytes) = (Vec::new(), None);
     for reader in readers {
-        rates.push(reader.await.context("a client task failed")??.rate());
+        let span = reader.await.context("a client task failed")??;
+        rates.push(span.rate());
+        frame_bytes.get_or_insert(span.bytes as f64 / span.lines as f64);
     }
     let wall = started.elapsed().as_secs_f64();
     Ok(Turn {
         rates,
+        frame_bytes: frame_bytes.context("no client")?,
         server_busy: (cpu_seconds(server.pid())? - server_cpu) / wall,
         clients_busy: (cpu_seconds(bench)? - clients_cpu) / wall,
     })

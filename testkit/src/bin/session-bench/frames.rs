@@ -44,6 +44,8 @@ pub(crate) fn latest_seq(session: &Value) -> Result<u64> {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Span {
     pub(crate) lines: u64,
+    /// The bench lines' frames, in bytes of WebSocket payload.
+    pub(crate) bytes: u64,
     pub(crate) first: Instant,
     pub(crate) last: Instant,
 }
@@ -62,7 +64,7 @@ impl Span {
 /// Reads `client`'s frames until a turn's result, which must come after exactly `lines` bench
 /// lines; fails on an error frame.
 pub(crate) async fn bench_turn(client: &mut Client, lines: u64) -> Result<Span> {
-    let mut seen = 0;
+    let (mut seen, mut bytes) = (0, 0);
     let (mut first, mut last) = (None, Instant::now());
     loop {
         let message = tokio::time::timeout(PATIENCE, client.ws.next())
@@ -76,6 +78,7 @@ pub(crate) async fn bench_turn(client: &mut Client, lines: u64) -> Result<Span> 
         let text = text.as_bytes();
         if memmem::find(text, BENCH_LINE).is_some() {
             seen += 1;
+            bytes += text.len() as u64;
             first.get_or_insert(at);
             last = at;
         } else if memmem::find(text, RESULT).is_some() {
@@ -85,7 +88,12 @@ pub(crate) async fn bench_turn(client: &mut Client, lines: u64) -> Result<Span> 
             );
             ensure!(lines >= 2, "too few lines to time");
             let first = first.context("no line")?;
-            return Ok(Span { lines, first, last });
+            return Ok(Span {
+                lines,
+                bytes,
+                first,
+                last,
+            });
         } else if text.starts_with(ERROR_FRAME) {
             bail!("error frame: {}", String::from_utf8_lossy(text));
         }

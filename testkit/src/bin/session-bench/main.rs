@@ -4,6 +4,7 @@
 //! logged frames against the same frames live. Prints a Markdown report. Build first:
 //! `cargo build --release -p claude-agent-server -p claude-agent-testkit`.
 
+mod ceiling;
 mod fan_out;
 mod frames;
 mod prewarm;

@@ -141,6 +141,13 @@ fn print_fan_out(run: &fan_out::Run) {
         "- CPU busy: CPU time over the turn's wall time, 100% = one CPU; the server relays on \
          one thread (and writes big batches of its log on another), the clients share one"
     );
+    let needed = clients as f64 * 0.5 * median_of(rounds, |r| single(r) * r.single.frame_bytes)
+        / run.loopback;
+    println!(
+        "- the machine's ceiling: its loopback TCP moves {:.2} GB/s from one thread to another \
+         doing nothing else; {clients} clients at 0.5 × one would receive {needed:.2} × that",
+        run.loopback / 1e9
+    );
     let slowest = median(slowest_ratios);
     target(
         &format!("target, each of {clients} clients ≥ 0.5 × one client"),
