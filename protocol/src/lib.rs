@@ -1,12 +1,13 @@
 //! The claude-agent-server protocol: what travels between a client and the server
 //! ([`wire`]), the agent configuration clients post ([`config`]), and the Claude Code CLI's
-//! stream-json lines the server reads and writes ([`agent`]), and the v1 HTTP API's bodies
-//! ([`sessions`]).
+//! stream-json lines the server reads and writes ([`agent`]), the v1 HTTP API's bodies
+//! ([`sessions`]), and the content blocks a user message may hold ([`content`]).
 //!
 //! Builds natively and for `wasm32-unknown-unknown`; holds no I/O, clocks or randomness.
 
 pub mod agent;
 pub mod config;
+pub mod content;
 pub mod schema;
 pub mod sessions;
 pub mod user_message;

@@ -11,6 +11,8 @@ use std::fmt::{self, Write as _};
 
 use serde_json::Value;
 
+use crate::content::one_of;
+
 /// The schema of [`ClientMessage`](crate::ClientMessage), as JSON text.
 pub const CLIENT_MESSAGE_SCHEMA: &str = include_str!("../schema/client-message.json");
 
@@ -142,13 +144,14 @@ impl fmt::Display for CheckError {
 
 /// Checks `value` against `schema`, a document that may hold `$defs`. The keywords read:
 /// `$ref` (to `#/$defs/...`), `type`, `const` and `enum` (of strings), `properties`,
-/// `required`, `items`, `anyOf` and `oneOf`; the others are annotations here.
+/// `required`, `additionalProperties` (`false`), `items`, `anyOf` and `oneOf`; the others are
+/// annotations here.
 pub fn check<J: Json>(schema: &J, value: &J) -> Result<(), CheckError> {
     Checker { root: schema }.check(schema, value, &mut String::new())
 }
 
 /// The keywords [`check`] reads or may ignore: a schema with any other is not checked fully.
-pub const KEYWORDS: [&str; 14] = [
+pub const KEYWORDS: [&str; 15] = [
     "$schema",
     "$defs",
     "$ref",
@@ -160,6 +163,7 @@ pub const KEYWORDS: [&str; 14] = [
     "enum",
     "properties",
     "required",
+    "additionalProperties",
     "items",
     "anyOf",
     "oneOf",
@@ -218,6 +222,24 @@ impl<J: Json> Checker<'_, J> {
                 let name = name.string().unwrap_or_default();
                 if value.member(&name).is_none() {
                     return fail(path, format!("missing field `{name}`"));
+                }
+            }
+            // schemars writes it only as `false` (`deny_unknown_fields`); a test holds it to that.
+            if schema.member("additionalProperties").is_some() {
+                let known = schema
+                    .member("properties")
+                    .map(|p| p.keys())
+                    .unwrap_or_default();
+                let unknown = value
+                    .keys()
+                    .into_iter()
+                    .find(|key| !known.contains(key) && value.member(key).is_some());
+                if let Some(unknown) = unknown {
+                    let expected = one_of(&known);
+                    return fail(
+                        path,
+                        format!("unknown field `{unknown}`, expected {expected}"),
+                    );
                 }
             }
             if let Some(properties) = schema.member("properties") {
@@ -307,14 +329,20 @@ impl<J: Json> Checker<'_, J> {
         })
     }
 
-    /// The constant `type` member an alternative requires, if it is a tagged object.
+    /// The constant `type` member an alternative requires, if it is a tagged object: a `const`,
+    /// or an `enum` of one.
     fn tag(&self, alternative: &J) -> Option<String> {
-        self.resolve(alternative)
-            .ok()?
-            .member("properties")?
-            .member("type")?
-            .member("const")?
-            .string()
+        let alternative = self.resolve(alternative).ok()?;
+        let tag = self
+            .resolve(&alternative.member("properties")?.member("type")?)
+            .ok()?;
+        if let Some(constant) = tag.member("const") {
+            return constant.string();
+        }
+        match tag.member("enum")?.elements().as_slice() {
+            [only] => only.string(),
+            _ => None,
+        }
     }
 
     /// What an alternative is, in words: "a string", "an array".

@@ -1,15 +1,15 @@
 //! `SDKUserMessage`: a user turn, as a client sends it in `user_message.data` and as the server
 //! writes it, re-serialized, to the CLI's stdin.
 
-use std::{borrow::Cow, fmt};
+use std::fmt;
 
 use serde::{
     Deserialize, Deserializer, Serialize,
-    de::{self, Error as _, SeqAccess, Visitor},
+    de::{self, DeserializeSeed, Error as _, SeqAccess, Visitor},
 };
 use serde_json::value::RawValue;
 
-use crate::schema::Kind;
+use crate::content::{self, ContentError, MAX_BLOCKS};
 
 /// One user message. Only these fields reach the CLI; anything else a client adds is dropped, so
 /// that no unvalidated JSON is ever written to the agent.
@@ -126,8 +126,13 @@ impl<'de> Deserialize<'de> for UserContent {
             }
 
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<UserContent, A::Error> {
-                let mut blocks = Vec::new();
-                while let Some(block) = seq.next_element()? {
+                let (mut blocks, mut held) = (Vec::new(), 0);
+                while let Some((block, holds)) = seq.next_element_seed(CountedBlock)? {
+                    held += holds;
+                    // Refused at once: the rest is not read.
+                    if held > MAX_BLOCKS {
+                        return Err(A::Error::custom(ContentError::TooManyBlocks));
+                    }
                     blocks.push(block);
                 }
                 Ok(UserContent::Blocks(blocks))
@@ -137,15 +142,12 @@ impl<'de> Deserialize<'de> for UserContent {
     }
 }
 
-/// One Messages API content block (`text`, `image`, `tool_result`, ...): an object with a string
-/// `type`. Its other fields are the API's business and pass through as they came.
+/// One Messages API content block (`text`, `image`, `document`, `tool_result`,
+/// `search_result`), checked against its type's shape ([`content`]) and passed on as it came.
 #[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Serialize)]
 #[serde(transparent)]
-#[cfg_attr(
-    feature = "typescript",
-    tsify(type = "{ type: string; [field: string]: unknown }")
-)]
+#[cfg_attr(feature = "typescript", tsify(type = "Block"))]
 pub struct ContentBlock(Box<RawValue>);
 
 impl ContentBlock {
@@ -153,20 +155,29 @@ impl ContentBlock {
     pub fn json(&self) -> &str {
         self.0.get()
     }
+
+    /// Checks a block; returns it and how many blocks it holds, itself included.
+    fn read(raw: Box<RawValue>) -> Result<(Self, usize), ContentError> {
+        let holds = content::check_block(raw.get())?;
+        // JSON has line breaks only as whitespace, and the CLI reads one message per line.
+        let raw = if raw.get().contains(['\n', '\r']) {
+            RawValue::from_string(raw.get().replace(['\n', '\r'], " "))
+                .expect("JSON strings hold no raw line break: only whitespace was replaced")
+        } else {
+            raw
+        };
+        Ok((Self(raw), holds))
+    }
 }
 
 #[cfg(feature = "schema")]
 impl schemars::JsonSchema for ContentBlock {
-    fn schema_name() -> Cow<'static, str> {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
         "ContentBlock".into()
     }
 
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({
-            "type": "object",
-            "properties": { "type": { "type": "string" } },
-            "required": ["type"]
-        })
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        <content::Block as schemars::JsonSchema>::json_schema(generator)
     }
 }
 
@@ -178,34 +189,21 @@ impl PartialEq for ContentBlock {
 
 impl<'de> Deserialize<'de> for ContentBlock {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        /// What a block must have; its other fields are not looked at.
-        #[derive(Deserialize)]
-        struct Head<'a> {
-            #[serde(rename = "type", borrow)]
-            _kind: Option<Cow<'a, str>>,
-        }
         let raw = Box::<RawValue>::deserialize(deserializer)?;
-        let json = raw.get();
-        let is_object = Kind::of_json(json) == Kind::Object;
-        match serde_json::from_str::<Head<'_>>(json) {
-            Ok(Head { _kind: Some(_) }) if is_object => {}
-            _ if is_object => {
-                return Err(D::Error::custom("a content block needs a string `type`"));
-            }
-            _ => {
-                return Err(D::Error::custom(format!(
-                    "expected a content block object, found {}",
-                    Kind::of_json(json).described()
-                )));
-            }
-        }
-        // JSON has line breaks only as whitespace, and the CLI reads one message per line.
-        if json.contains(['\n', '\r']) {
-            let line = json.replace(['\n', '\r'], " ");
-            return RawValue::from_string(line)
-                .map(Self)
-                .map_err(D::Error::custom);
-        }
-        Ok(Self(raw))
+        Self::read(raw)
+            .map(|(block, _)| block)
+            .map_err(D::Error::custom)
+    }
+}
+
+/// Reads a block of a message's content with the number of blocks it holds.
+struct CountedBlock;
+
+impl<'de> DeserializeSeed<'de> for CountedBlock {
+    type Value = (ContentBlock, usize);
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        let raw = Box::<RawValue>::deserialize(deserializer)?;
+        ContentBlock::read(raw).map_err(D::Error::custom)
     }
 }

@@ -26,6 +26,9 @@ fn the_schema_uses_only_keywords_the_checker_reads() {
         let Value::Object(map) = schema else { return };
         for (key, value) in map {
             assert!(KEYWORDS.contains(&key.as_str()), "unchecked keyword {key}");
+            if key == "additionalProperties" {
+                assert_eq!(value, &Value::Bool(false), "the checker reads it as false");
+            }
             match key.as_str() {
                 "$defs" | "properties" => value.as_object().unwrap().values().for_each(walk),
                 "anyOf" | "oneOf" => value.as_array().unwrap().iter().for_each(walk),
@@ -44,6 +47,12 @@ const CORPUS: &[&str] = &[
     r#"{"type":"user_message","data":{"type":"user","session_id":"s1","parent_tool_use_id":null,"message":{"role":"user","content":"Say hello"}}}"#,
     r#"{"type":"user_message","data":{"type":"user","message":{"role":"user","content":[{"type":"text","text":"hi"},{"type":"image","source":{"type":"base64","media_type":"image/png","data":"AAAA"}}]},"uuid":"u1","priority":"now","isSynthetic":true}}"#,
     r#"{"type":"user_message","data":{"type":"user","message":{"role":"user","content":[]},"uuid":null,"priority":null}}"#,
+    // Every content block shape and source, for the mutations below.
+    r#"{"type":"user_message","data":{"type":"user","message":{"role":"user","content":[{"type":"text","text":"t","citations":[{"type":"char_location","cited_text":"c","document_index":0}]},{"type":"image","source":{"type":"url","url":"u"}},{"type":"document","source":{"type":"base64","media_type":"application/pdf","data":"d"},"title":"t","context":"c","citations":{"enabled":true}},{"type":"document","source":{"type":"text","media_type":"text/plain","data":"d"}}]}}}"#,
+    r#"{"type":"user_message","data":{"type":"user","message":{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","is_error":false,"content":[{"type":"text","text":"t"},{"type":"image","source":{"type":"base64","media_type":"image/png","data":"d"}},{"type":"document","source":{"type":"content","content":[{"type":"text","text":"t"}]}},{"type":"search_result","source":"s","title":"t","content":[{"type":"text","text":"t"}],"citations":{}}]},{"type":"tool_result","tool_use_id":"t","content":"c"}]}}}"#,
+    r#"{"type":"user_message","data":{"type":"user","message":{"role":"user","content":[{"type":"text","text":"t","cache_control":{"type":"ephemeral"}}]}}}"#,
+    r#"{"type":"user_message","data":{"type":"user","message":{"role":"user","content":[{"type":"image","source":{"type":"file","file_id":"f"}}]}}}"#,
+    r#"{"type":"user_message","data":{"type":"user","message":{"role":"user","content":[{"type":"video"}]}}}"#,
     "null",
     "7",
     r#""interrupt""#,
@@ -186,6 +195,19 @@ fn the_schema_check_names_the_problem() {
         (
             user(r#"{"role":"user","content":[{"text":"x"}]}"#),
             "data.message.content[0]: missing field `type`",
+        ),
+        (
+            user(r#"{"role":"user","content":[{"type":"text","text":"x","cache_control":{}}]}"#),
+            "data.message.content[0]: unknown field `cache_control`, expected one of `type`, \
+             `text`, `citations`",
+        ),
+        (
+            user(r#"{"role":"user","content":[{"type":"image","source":{"type":"file"}}]}"#),
+            "data.message.content[0].source.type: unknown variant `file`, expected `base64` or `url`",
+        ),
+        (
+            user(r#"{"role":"user","content":[{"type":"text"}]}"#),
+            "data.message.content[0]: missing field `text`",
         ),
     ];
     for (json, problem) in cases {
