@@ -235,6 +235,17 @@ async function send() {
   $("message").value = "";
 }
 
+/**
+ * In demo mode (`GET /config` says so) the banner says whose replies these are, and token
+ * streaming starts on, so that the replies are seen being written.
+ */
+async function showDemoMode() {
+  const answer = await fetch(`${server}/config`).then((response) => response.json());
+  if (answer.demo !== true) return;
+  $("demo-banner").hidden = false;
+  settings.elements.includePartialMessages.checked = true;
+}
+
 settings.addEventListener("submit", (event) => {
   event.preventDefault();
   create();
@@ -259,3 +270,4 @@ $("interrupt").addEventListener("click", () => {
 addEventListener("popstate", () => openSession(urlSession()));
 setInterval(() => document.visibilityState === "visible" && refreshSessions(), POLL_MS);
 openSession(urlSession());
+showDemoMode().catch(() => {}); // a server that cannot say runs no demo

@@ -10,9 +10,15 @@ const TEST_SERVER =
 /** How long a test waits for what should come. */
 export const PATIENCE_MS = 60_000;
 
-/** Starts a server with the server's `args`, stopped after the test (or if this process dies). */
-export async function startServer(t, args = []) {
-  const child = spawn(TEST_SERVER, args, { stdio: ["pipe", "pipe", "inherit"] });
+/**
+ * Starts a server with the server's `args`, and `env` for `test-server` (such as
+ * `TEST_SERVER_NO_KEY`), stopped after the test (or if this process dies).
+ */
+export async function startServer(t, args = [], env = {}) {
+  const child = spawn(TEST_SERVER, args, {
+    stdio: ["pipe", "pipe", "inherit"],
+    env: { ...process.env, ...env },
+  });
   const lines = createInterface({ input: child.stdout });
   const url = await new Promise((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`${TEST_SERVER} exited with ${code}`)));

@@ -4,6 +4,8 @@ use std::{net::IpAddr, path::PathBuf, time::Duration};
 
 use clap::Parser;
 
+use crate::agent::Containment;
+
 /// Runs the Claude Code CLI and relays it over WebSocket to browser and Node clients,
 /// wire-compatible with claude-agent-server.
 #[derive(Debug, Clone, Parser)]
@@ -19,6 +21,11 @@ pub struct Args {
     /// (`npm ci --prefix claude-code`).
     #[arg(long, env = "CLAUDE_PATH")]
     pub claude_path: Option<PathBuf>,
+    /// Demo mode: the agents talk to a scripted Messages API in the server instead of
+    /// Anthropic's, so the page shows replies, tool calls and streaming with no key. The replies
+    /// are not Claude's.
+    #[arg(long, env = "DEMO", value_parser = clap::builder::BoolishValueParser::new())]
+    pub demo: bool,
     /// The agent's working directory, created if missing; a config's `cwd` overrides it.
     /// Default: ~/agent-workspace.
     #[arg(long, env = "AGENT_WORKSPACE")]
@@ -31,6 +38,22 @@ pub struct Args {
     /// from DNS rebinding), comma-separated; `.example.com` allows its subdomains, `*` any.
     #[arg(long, env = "ALLOWED_HOSTS", value_delimiter = ',')]
     pub allowed_host: Vec<String>,
+    /// How long a new connection has to send its first request's head (request line and
+    /// headers), and any request its body once the head came; one that has not is closed (a
+    /// late body is answered with an error).
+    #[arg(long, env = "HEADER_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub header_timeout: Duration,
+    /// How long a connection with no request in flight may stay open after a response (HTTP
+    /// keep-alive) before its next request's head is complete; then it is closed. WebSockets are
+    /// not subject to it: pings tell whether they live.
+    #[arg(long, env = "KEEPALIVE_TIMEOUT", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub keepalive_timeout: Duration,
+    /// Connections at once, WebSockets included; more are answered `503 Service Unavailable`
+    /// with `Retry-After: 1` and closed. Default: the open-files limit (RLIMIT_NOFILE, raised to
+    /// its hard limit) less 256 kept for agents and session logs, yet at least half of it, and
+    /// at most 10000.
+    #[arg(long, env = "MAX_CONNECTIONS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: Option<u32>,
     /// The demo page's folder, served at `/`. Default: this repository's `www/`.
     #[arg(long, env = "WWW_DIR")]
     pub www: Option<PathBuf>,
@@ -59,6 +82,12 @@ pub struct Args {
     /// hold a session.
     #[arg(long, env = "PING_INTERVAL", default_value = "15s", value_parser = humantime::parse_duration)]
     pub ping_interval: Duration,
+    /// What ends the processes an agent started (its tools) when it ends, even if the server
+    /// is killed: `pid-namespace` (root), `user-namespace` (others, where the kernel allows),
+    /// or `subreaper` (no namespace: the server kills them if it lives). Default: the first
+    /// that works here; the log says which.
+    #[arg(long, env = "CONTAINMENT", value_enum)]
+    pub containment: Option<Containment>,
     /// Threads that serve connections and agents. One suits the relay, which waits on I/O;
     /// more help only with many busy sessions on many cores.
     #[arg(long, env = "WORKER_THREADS", default_value_t = 1)]

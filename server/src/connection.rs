@@ -221,8 +221,8 @@ async fn handle(
         Err(error) => Err(error.to_string()),
         Ok(ClientMessage::UserMessage { data }) => inputs.try_send(data).map_err(|_| {
             format!(
-                "Claude Code is not taking input ({QUEUED_MESSAGES} messages wait for it; it \
-                 may be hung: interrupt it): this message was not sent"
+                "{QUEUED_MESSAGES} of this connection's messages wait for the agent, which may \
+                 be hung (interrupt it): this message was not sent"
             )
         }),
         Ok(ClientMessage::Interrupt) => {

@@ -5,13 +5,15 @@
 mod agent;
 mod args;
 mod connection;
+mod demo;
 mod hosts;
 mod http;
+mod listener;
 mod origins;
 mod server;
 mod session;
 mod state;
 
-pub use agent::LocateError;
+pub use agent::{Containment, LocateError, run_if_requested};
 pub use args::Args;
 pub use server::{ServerError, run};

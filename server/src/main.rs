@@ -3,10 +3,14 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use claude_agent_server::{Args, run};
+use claude_agent_server::{Args, run, run_if_requested};
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
+    // The same binary keeps each agent's processes contained (`agent/init.rs`).
+    if let Some(code) = run_if_requested() {
+        return code;
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),

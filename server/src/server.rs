@@ -3,17 +3,18 @@
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
-use axum::serve::ListenerExt;
 use thiserror::Error;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
     Args,
-    agent::{LocateError, locate},
+    agent::{Containment, LocateError, locate},
     connection::Liveness,
+    demo::Demo,
     hosts::Hosts,
     http::{WwwDirs, router},
+    listener::{self, Limits, default_max_connections},
     origins::Origins,
     session::{Sessions, Settings},
     state::AppState,
@@ -38,8 +39,10 @@ pub enum ServerError {
         path: String,
         source: std::io::Error,
     },
-    #[error("server failed: {0}")]
-    Serve(std::io::Error),
+    #[error("cannot keep agents' processes contained with {mode}: {reason}")]
+    Containment { mode: &'static str, reason: String },
+    #[error("cannot start demo mode's scripted API: {0}")]
+    Demo(std::io::Error),
 }
 
 /// Runs until SIGINT or SIGTERM.
@@ -50,14 +53,22 @@ pub async fn run(args: Args) -> Result<(), ServerError> {
         path: workspace.display().to_string(),
         source,
     })?;
-    raise_open_files_limit();
+    let open_files = raise_open_files_limit();
+    let containment = contain(args.containment)?;
     let state_dir = args.state_dir();
+    // Lives as long as the server, which its agents talk to.
+    let demo = match args.demo {
+        true => Some(Demo::start().await.map_err(ServerError::Demo)?),
+        false => None,
+    };
     let settings = Arc::new(Settings {
         program,
         workspace,
         state_dir: state_dir.clone(),
         history_bytes: args.history_bytes,
         interrupt_timeout: args.interrupt_timeout,
+        containment,
+        agent_env: demo.as_ref().map(Demo::agent_env).unwrap_or_default(),
     });
     let sessions = Sessions::load(settings).map_err(|source| ServerError::State {
         path: state_dir.display().to_string(),
@@ -73,12 +84,11 @@ pub async fn run(args: Args) -> Result<(), ServerError> {
         liveness: Liveness {
             ping_interval: args.ping_interval,
         },
+        demo: demo.is_some(),
     };
 
     let addr = SocketAddr::new(args.host, args.port);
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|source| ServerError::Bind { addr, source })?;
+    let listener = listener::bind(addr).map_err(|source| ServerError::Bind { addr, source })?;
     let local = listener
         .local_addr()
         .map_err(|source| ServerError::Bind { addr, source })?;
@@ -97,30 +107,40 @@ pub async fn run(args: Args) -> Result<(), ServerError> {
     });
     tokio::spawn(hibernate_idle(sessions.clone(), args.idle_timeout));
 
-    let app = router(state, &www);
-    let listener = listener.tap_io(|tcp| {
-        // Frames go out as soon as they are written, not after the client's delayed ACK.
-        if let Err(error) = tcp.set_nodelay(true) {
-            tracing::debug!(%error, "TCP_NODELAY");
-        }
-        // A peer that vanished without a word is found out even when nothing is sent.
-        let keepalive = socket2::TcpKeepalive::new()
-            .with_time(Duration::from_secs(30))
-            .with_interval(Duration::from_secs(10));
-        if let Err(error) = socket2::SockRef::from(&*tcp).set_tcp_keepalive(&keepalive) {
-            tracing::debug!(%error, "TCP keepalive");
-        }
-    });
-    let serve =
-        axum::serve(listener, app).with_graceful_shutdown(shutdown.clone().cancelled_owned());
-    let server = tokio::spawn(async move { serve.await });
+    let app = router(state, &www, args.header_timeout);
+    let limits = Limits {
+        header_timeout: args.header_timeout,
+        keepalive_timeout: args.keepalive_timeout,
+        max_connections: args
+            .max_connections
+            .map_or_else(|| default_max_connections(open_files), |max| max as usize),
+    };
+    tracing::info!(
+        max_connections = limits.max_connections,
+        "serving connections"
+    );
+    let server = tokio::spawn(listener::serve(listener, app, limits, shutdown.clone()));
     wait_for_signal(&shutdown).await;
     tracing::info!("shutting down");
     sessions.shutdown().await;
-    match tokio::time::timeout(Duration::from_secs(2), server).await {
-        Ok(Ok(result)) => result.map_err(ServerError::Serve),
-        Ok(Err(_)) | Err(_) => Ok(()),
+    // Connections get two seconds to finish their requests.
+    let _ = tokio::time::timeout(Duration::from_secs(2), server).await;
+    Ok(())
+}
+
+/// The containment asked for, or the first that works here; ready before any agent starts.
+fn contain(asked: Option<Containment>) -> Result<Containment, ServerError> {
+    let mode = asked.unwrap_or_else(Containment::detect);
+    let refused = |reason: String| ServerError::Containment {
+        mode: mode.arg(),
+        reason,
+    };
+    if asked.is_some() && !mode.works() {
+        return Err(refused("this system refuses its namespace".to_owned()));
     }
+    mode.prepare().map_err(|error| refused(error.to_string()))?;
+    tracing::info!(containment = mode.arg(), "agents' processes end with them");
+    Ok(mode)
 }
 
 /// Checks for idle sessions a few times per `idle` timeout, and hibernates them.
@@ -133,15 +153,21 @@ async fn hibernate_idle(sessions: Arc<Sessions>, idle: Duration) {
 }
 
 /// Each session keeps its log file open, and each agent has three pipes: lift the soft limit
-/// of open files to the hard one.
-fn raise_open_files_limit() {
+/// of open files to the hard one. Returns the limit in force.
+fn raise_open_files_limit() -> u64 {
     use nix::sys::resource::{Resource, getrlimit, setrlimit};
-    if let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE)
-        && soft < hard
-        && let Err(error) = setrlimit(Resource::RLIMIT_NOFILE, hard, hard)
-    {
-        tracing::debug!(%error, "RLIMIT_NOFILE");
+    // The usual soft limit, should the real one be unreadable.
+    const USUAL: u64 = 1024;
+    let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
+        return USUAL;
+    };
+    if soft < hard {
+        match setrlimit(Resource::RLIMIT_NOFILE, hard, hard) {
+            Ok(()) => return hard,
+            Err(error) => tracing::debug!(%error, "RLIMIT_NOFILE"),
+        }
     }
+    soft
 }
 
 async fn wait_for_signal(shutdown: &CancellationToken) {

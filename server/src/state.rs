@@ -17,6 +17,8 @@ pub(crate) struct AppState {
     /// Cancelled when the server shuts down; connections close on it.
     pub(crate) shutdown: CancellationToken,
     pub(crate) liveness: Liveness,
+    /// `--demo`: the agents talk to a scripted API, which `GET /config` tells the page.
+    pub(crate) demo: bool,
 }
 
 /// Handlers that need only the sessions take them alone (`State<Arc<Sessions>>`).

@@ -5,9 +5,11 @@ use std::path::Path;
 
 use claude_agent_protocol::ServerMessage;
 use claude_agent_testkit::{
-    Client, TestServer, assistant_text, built_binary, descendants, eventually, infos, is_alive,
-    sdk, sdk_type,
+    Client, PATIENCE, TestServer, agents, assistant_text, built_binary, eventually, infos,
+    is_alive, sdk, sdk_type,
 };
+use reqwest::{Method, StatusCode};
+use serde_json::json;
 
 const SERVER: &str = env!("CARGO_BIN_EXE_claude-agent-server");
 
@@ -30,7 +32,7 @@ async fn hang(server: &TestServer, client: &mut Client) -> u32 {
             |f| matches!(f, ServerMessage::Info { data, .. } if data.contains("SIGTERM blocked")),
         )
         .await;
-    let agents = descendants(server.pid());
+    let agents = agents(server.pid());
     assert_eq!(agents.len(), 1, "{agents:?}");
     agents[0]
 }
@@ -159,10 +161,11 @@ async fn a_hung_agent_is_killed_on_shutdown() {
 async fn a_hung_agent_does_not_block_other_input() {
     let (server, mut client) = start().await;
     hang(&server, &mut client).await;
-    // The agent reads no more stdin: more than its pipe holds (64 KiB) is sent to it, and the
-    // connection still reads on, answering a bad frame at once; what cannot wait is refused.
+    // The agent reads no more stdin: more than its pipe (64 KiB) and the server's queue for it
+    // hold is sent to it, and the connection still reads on, answering a bad frame at once;
+    // what cannot wait is refused.
     let big = "x".repeat(4096);
-    for _ in 0..64 {
+    for _ in 0..300 {
         client.say(&big).await;
     }
     client.send("{broken").await;
@@ -172,9 +175,56 @@ async fn a_hung_agent_does_not_block_other_input() {
     assert!(frames.iter().all(|f| sdk_type(f).is_none()));
     let refused = claude_agent_testkit::errors(&frames)
         .into_iter()
-        .filter(|e| e.starts_with("Claude Code is not taking input"))
+        .filter(|e| e.ends_with("was not sent") || e.starts_with("the agent is not reading"))
         .count();
     assert!(refused > 0, "{frames:?}");
+}
+
+#[tokio::test]
+async fn a_hung_agent_never_holds_up_an_http_message() {
+    let (server, _) = start_with(&["--interrupt-timeout", "1s"]).await;
+    let session = server.create_session(&json!({})).await;
+    let id = session["id"].as_str().unwrap();
+    let (mut client, _) = server.attach_to(&format!("/v1/sessions/{id}/ws")).await;
+    let post = |text: String| {
+        let body = json!({"type": "user", "parent_tool_use_id": null,
+            "message": {"role": "user", "content": text}});
+        let path = format!("/v1/sessions/{id}/messages");
+        let server = &server;
+        async move { server.request(Method::POST, &path, Some(&body)).await }
+    };
+    assert_eq!(post("[[hang]]".to_owned()).await.0, StatusCode::ACCEPTED);
+    client
+        .until(
+            |f| matches!(f, ServerMessage::Info { data, .. } if data.contains("SIGTERM blocked")),
+        )
+        .await;
+    // Each answered at once, the pipe and the queue filling, until the rest are refused.
+    let refused = async {
+        for _ in 0..300 {
+            let (status, answer) = post("x".repeat(4096)).await;
+            if status != StatusCode::ACCEPTED {
+                return Some((status, answer));
+            }
+        }
+        None
+    };
+    let refused = tokio::time::timeout(PATIENCE, refused).await;
+    let (status, answer) = refused
+        .expect("a request held up")
+        .expect("a message refused");
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{answer}");
+    assert_eq!(answer["code"], "agent_busy", "{answer}");
+    // An interrupt still gets through, finds the agent hung, and restarts it.
+    let path = format!("/v1/sessions/{id}/interrupt");
+    let (status, _) = server.request(Method::POST, &path, None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        post("Still there?".to_owned()).await.0,
+        StatusCode::ACCEPTED
+    );
+    let frames = client.turn().await;
+    assert_eq!(assistant_text(&frames), "fake: Still there?");
 }
 
 #[tokio::test]

@@ -249,6 +249,7 @@ async fn help_documents_every_flag() {
         "--host",
         "--port",
         "--claude-path",
+        "--demo",
         "--workspace",
         "--cors-origin",
         "--allowed-host",
@@ -267,6 +268,7 @@ async fn help_documents_every_flag() {
         "HOST",
         "PORT",
         "CLAUDE_PATH",
+        "DEMO",
         "AGENT_WORKSPACE",
         "ALLOWED_HOSTS",
         "STATE_DIR",
@@ -459,4 +461,25 @@ async fn only_the_pages_own_files_are_served_and_no_link_leads_out() {
     for path in ["/tests/page.test.mjs", "/leak.txt", "/../outside.txt"] {
         assert_eq!(status(path).await, StatusCode::NOT_FOUND, "{path}");
     }
+}
+
+#[tokio::test]
+async fn an_http_message_may_be_as_large_as_a_websocket_frame_and_no_larger() {
+    let server = server(&[]).await;
+    let session = server.create_session(&json!({})).await;
+    let path = format!("/v1/sessions/{}/messages", session["id"].as_str().unwrap());
+    let message = |bytes: usize| {
+        json!({"type": "user", "parent_tool_use_id": null,
+            "message": {"role": "user", "content": "x".repeat(bytes)}})
+    };
+    // Over axum's default of 2 MB, within the WebSocket's 16 MiB.
+    let (status, answer) = server
+        .request(reqwest::Method::POST, &path, Some(&message(4 << 20)))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+    let (status, answer) = server
+        .request(reqwest::Method::POST, &path, Some(&message(17 << 20)))
+        .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{answer}");
+    assert_eq!(answer["code"], "too_large", "{answer}");
 }

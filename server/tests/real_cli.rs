@@ -4,8 +4,8 @@ use std::path::Path;
 
 use claude_agent_protocol::ServerMessage;
 use claude_agent_testkit::{
-    Client, MockApi, PATIENCE, TestServer, assistant_text, descendants, errors, eventually,
-    is_alive, sdk, sdk_type, signal,
+    Client, MockApi, PATIENCE, TestServer, agents, assistant_text, command_line, descendants,
+    errors, eventually, is_alive, sdk, sdk_type, signal,
 };
 use nix::sys::signal::Signal;
 use serde_json::Value;
@@ -39,7 +39,7 @@ async fn still_answers(client: &mut Client, text: &str) {
 async fn agent_pid(server: &TestServer) -> u32 {
     let mut pid = None;
     eventually("the agent process", || {
-        pid = descendants(server.pid()).first().copied();
+        pid = agents(server.pid()).first().copied();
         pid.is_some()
     })
     .await;
@@ -323,11 +323,12 @@ async fn shutdown_leaves_no_process_behind() {
     let (_api, mut server) = start().await;
     let mut client = server.attach().await;
     client.say("[[tool:bash:tail -f /dev/null]]").await;
-    // Wait until the agent runs the tool: the sleep is a grandchild of the server.
+    // Wait until the agent runs the tool, below the server's own processes and the CLI.
     let mut tree = Vec::new();
     eventually("the tool's process", || {
         tree = descendants(server.pid());
-        tree.len() >= 2
+        tree.iter()
+            .any(|&pid| command_line(pid) == "tail -f /dev/null")
     })
     .await;
     let status = server.terminate().await;

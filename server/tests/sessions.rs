@@ -50,7 +50,7 @@ async fn wait_for_status(server: &TestServer, session: &Value, status: &str) {
 
 /// The agents the server runs now.
 fn agents(server: &TestServer) -> usize {
-    descendants(server.pid()).len()
+    claude_agent_testkit::agents(server.pid()).len()
 }
 
 /// A user message frame saying `text` with `uuid`.
@@ -105,7 +105,7 @@ async fn sessions_are_created_listed_inspected_and_deleted() {
     assert_eq!(session["total_cost_usd"], 0.0);
     assert!(session["latest_seq"].as_u64().unwrap() >= 1, "{session}");
     // Pre-warmed: its agent runs before any message.
-    assert_eq!(agents(&server), 2);
+    eventually("its agent", || agents(&server) == 2).await;
     wait_for_status(&server, &session, "idle").await;
 
     let (status, list) = server.request(Method::GET, "/v1/sessions", None).await;

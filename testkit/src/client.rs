@@ -9,7 +9,7 @@ use tokio_tungstenite::{
     tungstenite::{self, Message},
 };
 
-use crate::server::PATIENCE;
+use crate::PATIENCE;
 
 /// A WebSocket client reading typed server frames.
 #[derive(Debug)]

@@ -16,13 +16,10 @@ use tokio::{
 
 use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest};
 
-use crate::client::Client;
+use crate::{PATIENCE, client::Client};
 
 /// The server's stderr (its log), in its HOME.
 const LOG: &str = "server.log";
-
-/// How long any single expected event may take before a test fails.
-pub const PATIENCE: Duration = Duration::from_secs(60);
 
 /// The pinned CLI, installed by `npm ci --prefix claude-code`.
 pub fn real_claude() -> PathBuf {
@@ -83,6 +80,11 @@ impl TestServer {
             .arg(claude)
             .args(args)
             .env("HOME", home.path())
+            // Whatever key or API the environment running the tests has, the agents talk to
+            // what each test gives them alone.
+            .env_remove("ANTHROPIC_API_KEY")
+            .env_remove("ANTHROPIC_AUTH_TOKEN")
+            .env_remove("ANTHROPIC_BASE_URL")
             // The pinned CLI offline, as agent-protocol.md section 12 sets it up.
             .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
             .env("DISABLE_AUTOUPDATER", "1")
@@ -267,8 +269,24 @@ pub fn signal(pid: u32, signal: nix::sys::signal::Signal) {
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid.cast_signed()), signal).unwrap();
 }
 
-/// Every live process below `pid`, by walking /proc.
+/// Every live process below `pid`, by walking /proc, parents before their children.
 pub fn descendants(pid: u32) -> Vec<u32> {
+    below(pid, |_| true)
+}
+
+/// The agents the server `pid` runs: its descendants but for its own processes (the holder
+/// and init around each contained agent) and for what the agents started.
+pub fn agents(pid: u32) -> Vec<u32> {
+    let server = std::fs::read_link(format!("/proc/{pid}/exe")).ok();
+    let own = |child: u32| std::fs::read_link(format!("/proc/{child}/exe")).ok() == server;
+    below(pid, own)
+        .into_iter()
+        .filter(|&child| !own(child))
+        .collect()
+}
+
+/// The live processes below `pid` reached through those for which `descend` holds.
+fn below(pid: u32, descend: impl Fn(u32) -> bool) -> Vec<u32> {
     let parents: Vec<(u32, u32)> = std::fs::read_dir("/proc")
         .unwrap()
         .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
@@ -283,16 +301,29 @@ pub fn descendants(pid: u32) -> Vec<u32> {
     let mut i = 0;
     while i < found.len() {
         let parent = found[i];
-        found.extend(
-            parents
-                .iter()
-                .filter(|(_, p)| *p == parent)
-                .map(|(child, _)| *child),
-        );
+        if i == 0 || descend(parent) {
+            found.extend(
+                parents
+                    .iter()
+                    .filter(|(_, p)| *p == parent)
+                    .map(|(child, _)| *child),
+            );
+        }
         i += 1;
     }
     found.remove(0);
     found
+}
+
+/// The command line of `pid`, its arguments joined by spaces; empty once it has ended.
+pub fn command_line(pid: u32) -> String {
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|line| {
+            String::from_utf8_lossy(&line)
+                .trim_end_matches('\0')
+                .replace('\0', " ")
+        })
+        .unwrap_or_default()
 }
 
 /// A `kB` field of /proc/PID/status (such as `VmRSS:`), in MB (10^6 bytes).

@@ -6,10 +6,13 @@ import { test } from "node:test";
 import { launchBrowser, screenshot } from "../../npm/tests/browser.mjs";
 import { startProxy, startServer } from "../../npm/tests/harness.mjs";
 
-/** The page served by a new server, in a new browser; `browser.open` opens more tabs. */
-async function openDemo(t, options) {
+/**
+ * The page served by a new server, in a new browser; `browser.open` opens more tabs. `options`
+ * are the page's (`browser.open`'s), `args` and `env` the server's (`startServer`'s).
+ */
+async function openDemo(t, options, { args, env } = {}) {
   const browser = await launchBrowser(t);
-  const server = await startServer(t);
+  const server = await startServer(t, args, env);
   return { ...(await browser.open(`${server}/`, options)), browser, server };
 }
 
@@ -451,5 +454,57 @@ test("on a 375 px screen nothing overflows, controls are labelled, focus is visi
   await page.locator("details.tool > summary").click();
   const width = await page.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(width <= 375, `the page is ${width} px wide`);
+  assert.deepEqual(problems, []);
+});
+
+test("in demo mode a banner says so, and replies stream in and use tools with no key", async (t) => {
+  const { page, problems } = await openDemo(t, undefined, { args: ["--demo"] });
+  const banner = page.getByRole("note");
+  await banner.waitFor();
+  assert.equal(
+    await banner.innerText(),
+    "Demo mode: replies come from a scripted API, not Claude. Start without --demo and with ANTHROPIC_API_KEY for the real model.",
+  );
+  // Streaming starts on, so that the replies are seen being written.
+  assert.ok(await page.getByLabel(/token streaming/).isChecked());
+  await type(page, "hello"); // no session yet: it creates one
+  const live = page.locator(".entry.live .plain");
+  await live.filter({ hasText: "demo mode" }).waitFor();
+  assert.doesNotMatch(await live.innerText(), /ANTHROPIC_API_KEY/);
+  await screenshot(t, page, "demo-streaming");
+  await page.locator(".entry.result").waitFor();
+  assert.equal(await live.count(), 0);
+  const reply = await lastReply(page).innerText();
+  assert.match(reply, /^You wrote “hello”\. This is demo mode: .* not Claude/);
+  assert.match(reply, /without --demo and with ANTHROPIC_API_KEY set\.$/);
+
+  await turn(page, "list files");
+  const card = page.locator("details.tool");
+  await card.locator("> summary").click();
+  assert.equal(await card.locator("> summary").innerText(), "Bash ls -la");
+  assert.equal(await card.getAttribute("class"), "tool done");
+  assert.match(await card.locator(".tool-output").innerText(), /^total \d+/);
+  assert.match(await lastReply(page).innerText(), /^That was a tool call/);
+  assert.deepEqual(problems, []);
+});
+
+test("with no key the turn fails saying how to give one; a key in the settings works", async (t) => {
+  const { page, problems } = await openDemo(t, undefined, { env: { TEST_SERVER_NO_KEY: "1" } });
+  const failed = await turn(page, "Say hello");
+  assert.equal(await failed.getAttribute("class"), "entry result failed");
+  const hint = await page.locator(".entry.error .plain").innerText();
+  assert.match(hint, /^Claude Code has no Anthropic API key/);
+  for (const way of ["ANTHROPIC_API_KEY", "anthropicApiKey", "settings", "--demo"]) {
+    assert.ok(hint.includes(way), hint);
+  }
+  await screenshot(t, page, "no-key");
+
+  await page.locator("#settings-panel > summary").click();
+  await page.getByLabel("Anthropic API key").fill("sk-ant-typed-in-the-page");
+  await newSession(page);
+  const result = await turn(page, "Say hello");
+  assert.equal(await lastReply(page).innerText(), "You said: Say hello");
+  assert.equal(await result.locator("dd").first().innerText(), "success");
+  assert.equal(await page.locator("#demo-banner").isVisible(), false);
   assert.deepEqual(problems, []);
 });

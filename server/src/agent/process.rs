@@ -14,22 +14,23 @@ use std::{
 };
 
 use claude_agent_protocol::{
-    AgentLine, LineKind, ToAgent,
+    AgentLine, LineKind, SdkUserMessage,
     agent::{ControlResponse, ControlToAgent, ServerRequest},
 };
 use nix::{sys::signal::Signal, unistd::Pid};
 use thiserror::Error;
 use tokio::{
-    io::{AsyncRead, AsyncReadExt, AsyncWriteExt},
-    process::{Child, ChildStdin, Command},
+    io::{AsyncRead, AsyncReadExt},
+    process::Child,
     sync::{oneshot, watch},
 };
 
 use super::{
-    LaunchSpec,
+    Containment, LaunchSpec,
     events::{AgentEvent, AgentSink, Notice},
     lines::{Lines, MAX_LINE, Piece, preview},
     stderr::{self, StderrTail},
+    stdin::{Room, Stdin},
 };
 /// The agent's stdout pipe, and what one read of it may take (Linux allows pipes up to
 /// `/proc/sys/fs/pipe-max-size`, 1 MiB by default).
@@ -40,6 +41,8 @@ const READ_BYTES: usize = 1 << 18;
 const FIRST_READ_BYTES: usize = 1 << 13;
 /// Shutdown: how long the agent gets after stdin closes, and again after SIGTERM.
 const GRACE: Duration = Duration::from_secs(2);
+/// Agents started so far, which tells their marks apart.
+static AGENTS: AtomicU64 = AtomicU64::new(0);
 /// How long a control request may go unanswered.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -49,6 +52,11 @@ pub(crate) enum AgentError {
     Spawn { program: String, source: io::Error },
     #[error("the agent is not running")]
     Gone,
+    #[error(
+        "the agent is not reading its input: {messages} messages wait for it; interrupt it, \
+         or try again later"
+    )]
+    Busy { messages: usize },
     #[error("the agent did not answer {0} in time")]
     Timeout(&'static str),
     #[error("the agent refused {subtype}: {error}")]
@@ -68,7 +76,7 @@ pub(crate) struct Agent {
 #[derive(Debug)]
 struct Shared {
     pid: u32,
-    stdin: tokio::sync::Mutex<Option<ChildStdin>>,
+    stdin: Stdin,
     /// The server's control requests awaiting the CLI's answer, by request id.
     pending: Mutex<HashMap<String, oneshot::Sender<ControlResponse>>>,
     next_request: AtomicU64,
@@ -82,6 +90,7 @@ impl Agent {
     /// Starts the CLI, telling `sink` what it prints, and sends `initialize`.
     pub(crate) async fn spawn(
         spec: &LaunchSpec,
+        containment: Containment,
         sink: Arc<dyn AgentSink>,
     ) -> Result<Self, AgentError> {
         let spawn_error = |source| AgentError::Spawn {
@@ -94,9 +103,13 @@ impl Agent {
         for (path, text) in &spec.files {
             write_private(path, text).map_err(spawn_error)?;
         }
-        let mut command = Command::new(&spec.program);
+        let mark = format!(
+            "{}-{}",
+            std::process::id(),
+            AGENTS.fetch_add(1, Ordering::Relaxed)
+        );
+        let mut command = containment.command(&spec.program, &spec.args, &mark);
         command
-            .args(&spec.args)
             .envs(spec.env.iter().map(|(key, value)| (key, value)))
             // Keeps the CLI from believing it runs nested inside another Claude Code.
             .env_remove("CLAUDECODE")
@@ -105,7 +118,8 @@ impl Agent {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true)
-            // Its own group, so that shutdown reaches the tools it started too.
+            // Its own group, which shutdown signals: the CLI (and its holder and init, if any),
+            // not its tools, which the CLI puts in groups of their own: see `contain.rs`.
             .process_group(0);
         // Dies with the server even when the server is killed outright: never an orphan.
         // SAFETY: the closure runs between fork and exec and makes one async-signal-safe
@@ -117,11 +131,12 @@ impl Agent {
         }
         let mut child = command.spawn().map_err(spawn_error)?;
         let pid = child.id().expect("a just-spawned child has a pid");
+        containment.started(pid, &mark);
         let (stdin, stdout, stderr) =
             (child.stdin.take(), child.stdout.take(), child.stderr.take());
         let shared = Arc::new(Shared {
             pid,
-            stdin: tokio::sync::Mutex::new(stdin),
+            stdin: Stdin::new(stdin.expect("piped")),
             pending: Mutex::default(),
             next_request: AtomicU64::new(1),
             initialized: AtomicBool::new(false),
@@ -144,6 +159,7 @@ impl Agent {
         let stdout = tokio::spawn(relay_stdout(stdout, shared.clone(), sink.clone()));
         tokio::spawn(supervise(
             child,
+            (containment, mark),
             [stdout, stderr],
             tail,
             shared.clone(),
@@ -184,9 +200,10 @@ impl Agent {
         self.shared.initialized.load(Ordering::SeqCst)
     }
 
-    /// Writes one line to the CLI's stdin.
-    pub(crate) async fn send(&self, line: &ToAgent) -> Result<(), AgentError> {
-        self.shared.write(line).await
+    /// Room for a user message in the queue to the CLI's stdin; refused while too many wait
+    /// (a CLI that stopped reading), never waiting for it.
+    pub(crate) fn reserve(&self, message: &SdkUserMessage) -> Result<Room, AgentError> {
+        self.shared.stdin.reserve(message)
     }
 
     /// Sends a control request and waits for the CLI's answer.
@@ -208,12 +225,12 @@ impl Agent {
         );
         let (answer_tx, answer) = oneshot::channel();
         lock(&self.shared.pending).insert(id.clone(), answer_tx);
-        let line = ToAgent::Control(ControlToAgent::ControlRequest {
+        let line = ControlToAgent::ControlRequest {
             request_id: id.clone(),
             request,
-        });
+        };
         let outcome = async {
-            self.shared.write(&line).await?;
+            self.shared.stdin.send_control(line)?;
             match answer.await {
                 Err(_) => Err(AgentError::Gone),
                 Ok(ControlResponse::Success { .. }) => Ok(()),
@@ -233,7 +250,7 @@ impl Agent {
     /// SIGKILL, each after [`GRACE`]; then whatever is left of its process group.
     pub(crate) async fn shutdown(&self) {
         self.shared.stopping.store(true, Ordering::SeqCst);
-        self.shared.stdin.lock().await.take();
+        self.shared.stdin.close();
         let mut exit = self.exit.clone();
         for signal in [Some(Signal::SIGTERM), Some(Signal::SIGKILL), None] {
             if tokio::time::timeout(GRACE, exit.wait_for(|exited| *exited))
@@ -248,24 +265,6 @@ impl Agent {
             }
         }
         tracing::error!(pid = self.pid(), "agent survived SIGKILL");
-    }
-}
-
-impl Shared {
-    async fn write(&self, line: &ToAgent) -> Result<(), AgentError> {
-        let mut text = line.to_json();
-        text.push('\n');
-        let mut stdin = self.stdin.lock().await;
-        let pipe = stdin.as_mut().ok_or(AgentError::Gone)?;
-        let written = async {
-            pipe.write_all(text.as_bytes()).await?;
-            pipe.flush().await
-        };
-        written.await.map_err(|error| {
-            tracing::debug!(%error, "agent stdin closed");
-            stdin.take();
-            AgentError::Gone
-        })
     }
 }
 
@@ -393,12 +392,10 @@ impl Answer {
 
     /// Writes `response` to the CLI (without waiting for the write).
     pub(crate) fn send(self, response: ControlResponse) {
-        let line = ToAgent::Control(ControlToAgent::ControlResponse { response });
-        tokio::spawn(async move {
-            if let Err(error) = self.shared.write(&line).await {
-                tracing::debug!(%error, "could not answer the agent");
-            }
-        });
+        let line = ControlToAgent::ControlResponse { response };
+        if let Err(error) = self.shared.stdin.send_control(line) {
+            tracing::debug!(%error, "could not answer the agent");
+        }
     }
 }
 
@@ -420,6 +417,7 @@ fn write_private(path: &std::path::Path, text: &str) -> io::Result<()> {
 /// Waits for the agent to end, reports how unless the server ended it, and clears up.
 async fn supervise(
     mut child: Child,
+    (containment, mark): (Containment, String),
     readers: [tokio::task::JoinHandle<()>; 2],
     tail: Arc<StderrTail>,
     shared: Arc<Shared>,
@@ -427,14 +425,16 @@ async fn supervise(
     exit: watch::Sender<bool>,
 ) {
     let status = child.wait().await;
-    // A tool's process may still hold the pipes open: give the readers a moment, no more.
+    // What the agent left goes first: a tool holding the pipes open would hold up the readers.
+    containment.ended(shared.pid, &mark).await;
+    // A process not contained may still hold the pipes open: the readers get a moment, no more.
     for reader in readers {
         let abort = reader.abort_handle();
         if tokio::time::timeout(GRACE, reader).await.is_err() {
             abort.abort();
         }
     }
-    shared.stdin.lock().await.take();
+    shared.stdin.close();
     kill_group(shared.pid, Signal::SIGKILL);
     lock(&shared.pending).clear();
     let stopping = shared.stopping.load(Ordering::SeqCst);

@@ -3,7 +3,7 @@
 
 use axum::{
     extract::{FromRequest, Request},
-    http::header,
+    http::{StatusCode, header},
 };
 
 use super::error::ApiError;
@@ -28,6 +28,9 @@ impl<S: Send + Sync> FromRequest<S> for JsonText {
         String::from_request(request, state)
             .await
             .map(Self)
-            .map_err(|rejection| ApiError::Invalid(rejection.body_text()))
+            .map_err(|rejection| match rejection.status() {
+                StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge,
+                _ => ApiError::Invalid(rejection.body_text()),
+            })
     }
 }

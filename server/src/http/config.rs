@@ -11,10 +11,16 @@ use claude_agent_protocol::QueryConfig;
 use serde_json::{Value, json};
 
 use super::{body::JsonText, error::ApiError};
-use crate::session::Sessions;
+use crate::{session::Sessions, state::AppState};
 
-pub(super) async fn get(State(sessions): State<Arc<Sessions>>) -> Json<Value> {
-    Json(json!({ "config": sessions.legacy().config().redacted() }))
+/// The config; and `"demo": true` in demo mode, for the page's banner (the original's clients
+/// read `config` alone).
+pub(super) async fn get(State(state): State<AppState>) -> Json<Value> {
+    let mut answer = json!({ "config": state.sessions.legacy().config().redacted() });
+    if state.demo {
+        answer["demo"] = json!(true);
+    }
+    Json(answer)
 }
 
 /// Replaces the config. A value of the wrong type is refused naming its field, and the old

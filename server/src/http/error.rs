@@ -8,7 +8,7 @@ use axum::{
 use claude_agent_protocol::sessions::ErrorAnswer;
 use thiserror::Error;
 
-use crate::session::SessionError;
+use crate::{agent::AgentError, session::SessionError};
 
 #[derive(Debug, Error)]
 pub(crate) enum ApiError {
@@ -17,6 +17,8 @@ pub(crate) enum ApiError {
     NotJson,
     #[error("{0}")]
     Invalid(String),
+    #[error("The body is over the limit of {} MiB", super::MAX_MESSAGE >> 20)]
+    TooLarge,
     #[error("No session {0:?}")]
     NoSession(String),
     #[error("The default session (of /config and /ws) cannot be deleted")]
@@ -29,11 +31,15 @@ impl ApiError {
     fn status(&self) -> StatusCode {
         match self {
             Self::NotJson => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Invalid(_) | Self::Session(SessionError::Config(_)) => StatusCode::BAD_REQUEST,
             Self::NoSession(_) => StatusCode::NOT_FOUND,
             Self::DefaultSession
             | Self::Session(SessionError::Busy | SessionError::NothingToFork) => {
                 StatusCode::CONFLICT
+            }
+            Self::Session(SessionError::Agent(AgentError::Busy { .. })) => {
+                StatusCode::SERVICE_UNAVAILABLE
             }
             Self::Session(SessionError::Agent(_)) => StatusCode::BAD_GATEWAY,
             Self::Session(SessionError::Store(_)) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -43,11 +49,13 @@ impl ApiError {
     fn code(&self) -> &'static str {
         match self {
             Self::NotJson => "not_json",
+            Self::TooLarge => "too_large",
             Self::Invalid(_) | Self::Session(SessionError::Config(_)) => "invalid_request",
             Self::NoSession(_) => "session_not_found",
             Self::DefaultSession => "default_session",
             Self::Session(SessionError::Busy) => "busy",
             Self::Session(SessionError::NothingToFork) => "nothing_to_fork",
+            Self::Session(SessionError::Agent(AgentError::Busy { .. })) => "agent_busy",
             Self::Session(SessionError::Agent(_)) => "agent_unavailable",
             Self::Session(SessionError::Store(_)) => "storage_failed",
         }

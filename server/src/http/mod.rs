@@ -9,22 +9,30 @@ mod sessions;
 mod ws;
 mod www;
 
+use std::time::Duration;
+
 use axum::{
     Router,
+    extract::DefaultBodyLimit,
     http::{Method, StatusCode, header},
     middleware,
     response::{IntoResponse, Response},
     routing::{get, post},
 };
-use tower_http::cors::CorsLayer;
+use tower_http::{cors::CorsLayer, timeout::RequestBodyTimeoutLayer};
 
 pub(crate) use www::WwwDirs;
+
+/// The largest message a client may send, a WebSocket frame (as the original: Bun's default)
+/// or an HTTP body alike.
+const MAX_MESSAGE: usize = 16 << 20;
 
 use crate::{hosts, state::AppState};
 
 /// The router. Pages of `state.origins` may call the HTTP API (CORS) and open WebSockets;
-/// requests for a host not in `state.hosts` are refused.
-pub(crate) fn router(state: AppState, www: &WwwDirs) -> Router {
+/// requests for a host not in `state.hosts` are refused. A body must arrive within
+/// `body_timeout` of its head, so that a client trickling one in holds its connection no longer.
+pub(crate) fn router(state: AppState, www: &WwwDirs, body_timeout: Duration) -> Router {
     let mut api = Router::new()
         .route("/config", get(config::get).post(config::post))
         .route("/v1/sessions", get(sessions::list).post(sessions::create))
@@ -35,7 +43,9 @@ pub(crate) fn router(state: AppState, www: &WwwDirs) -> Router {
         .route("/v1/sessions/{id}/fork", post(sessions::fork))
         .route("/v1/sessions/{id}/messages", post(sessions::message))
         .route("/v1/sessions/{id}/interrupt", post(sessions::interrupt))
-        .route("/v1/openapi.json", get(openapi::document));
+        .route("/v1/openapi.json", get(openapi::document))
+        .layer(DefaultBodyLimit::max(MAX_MESSAGE))
+        .layer(RequestBodyTimeoutLayer::new(body_timeout));
     if state.origins.allows_others() {
         api = api.layer(
             CorsLayer::new()

@@ -20,9 +20,6 @@ use crate::{
 };
 use std::sync::Arc;
 
-/// Largest client frame, as the original (Bun's default).
-const MAX_FRAME: usize = 16 << 20;
-
 #[derive(Debug, Deserialize)]
 pub(super) struct Resume {
     /// The last `seq` the client has: it gets the frames after it.
@@ -76,7 +73,7 @@ fn attach(
     }
     let attached: Result<Attached, _> = session.attach();
     upgrade
-        .max_message_size(MAX_FRAME)
+        .max_message_size(super::MAX_MESSAGE)
         .on_upgrade(move |socket| async move {
             match attached {
                 Ok(attached) => {

@@ -18,7 +18,7 @@ use super::{
     log::{EventLog, Retention},
     meta::Meta,
 };
-use crate::agent::{AgentEvent, AgentSink, Ready};
+use crate::agent::{AgentEvent, AgentSink, Ready, no_key_hint};
 
 /// How many user message `uuid`s a session remembers to refuse a repeat.
 const REMEMBERED_UUIDS: usize = 10_000;
@@ -335,6 +335,11 @@ impl AgentSink for Core {
             for event in events.drain(..) {
                 match event {
                     AgentEvent::Message { raw, head } => {
+                        // Ahead of the turn's end, so that whoever stops reading there has it.
+                        if let Some(hint) = no_key_hint(&head, raw) {
+                            let frame = ServerMessage::error(hint);
+                            batch.push(Retention::Durable, |seq| frame.with_seq(seq).to_json());
+                        }
                         let retention = Retention::of(&head.kind);
                         Self::read(&mut state, raw, &head.kind, head.session_id.as_deref());
                         batch.push(retention, |seq| {

@@ -22,7 +22,7 @@ use std::{
 };
 
 use claude_agent_protocol::{
-    QueryConfig, SdkUserMessage, Seq, SessionInfo, SessionStatus, ToAgent, agent::ServerRequest,
+    QueryConfig, SdkUserMessage, Seq, SessionInfo, SessionStatus, agent::ServerRequest,
 };
 use thiserror::Error;
 use tokio_util::sync::CancellationToken;
@@ -31,7 +31,7 @@ pub(crate) use self::log::{Cursor, Resync};
 pub(crate) use registry::{NewSession, Sessions};
 
 use self::core::Core;
-use crate::agent::{Agent, AgentError, LaunchSpec, unstartable};
+use crate::agent::{Agent, AgentError, Containment, LaunchSpec, unstartable};
 
 /// What every session of the server is started with.
 #[derive(Debug)]
@@ -44,6 +44,10 @@ pub(crate) struct Settings {
     pub(crate) history_bytes: usize,
     /// How long the agent has to answer an interrupt before it is restarted.
     pub(crate) interrupt_timeout: Duration,
+    /// What ends an agent's tools with it.
+    pub(crate) containment: Containment,
+    /// Set in every agent's environment over the config's (`--demo`: its scripted API).
+    pub(crate) agent_env: Vec<(&'static str, String)>,
 }
 
 /// Who may attach to a session.
@@ -203,6 +207,13 @@ impl Session {
         mut message: SdkUserMessage,
     ) -> Result<Sent, SessionError> {
         let agent = self.running_agent(None).await?;
+        if self.surface == Surface::V1 {
+            message
+                .uuid
+                .get_or_insert_with(|| uuid::Uuid::new_v4().to_string());
+        }
+        // Before the message is logged: one the agent cannot take is refused unseen.
+        let room = agent.reserve(&message)?;
         let sent = match self.surface {
             Surface::Legacy => {
                 self.core.count_message();
@@ -213,10 +224,7 @@ impl Session {
                 }
             }
             Surface::V1 => {
-                let uuid = message
-                    .uuid
-                    .get_or_insert_with(|| uuid::Uuid::new_v4().to_string())
-                    .clone();
+                let uuid = message.uuid.clone().unwrap_or_default();
                 let (seq, duplicate) = self.core.log_user_message(&uuid, &message);
                 Sent {
                     uuid: Some(uuid),
@@ -228,10 +236,13 @@ impl Session {
         if sent.duplicate {
             return Ok(sent);
         }
-        let line = ToAgent::User(message);
-        match agent.send(&line).await {
+        match room.send() {
             // It died just now: once more with its successor.
-            Err(AgentError::Gone) => self.running_agent(Some(&agent)).await?.send(&line).await?,
+            Err(AgentError::Gone) => self
+                .running_agent(Some(&agent))
+                .await?
+                .reserve(&message)?
+                .send()?,
             sent => sent?,
         }
         Ok(sent)
@@ -254,7 +265,7 @@ impl Session {
         let (resume, fork) = self.core.resume();
         let config = self.config();
         let settings = &self.settings;
-        let spec = LaunchSpec::new(
+        let mut spec = LaunchSpec::new(
             &settings.program,
             &config,
             &settings.workspace,
@@ -262,7 +273,8 @@ impl Session {
             resume.as_deref(),
             fork,
         );
-        let agent = Agent::spawn(&spec, self.core.clone()).await?;
+        spec.env.extend(settings.agent_env.iter().cloned());
+        let agent = Agent::spawn(&spec, settings.containment, self.core.clone()).await?;
         self.core.started(agent.pid(), resume.as_deref());
         Ok(agent)
     }
@@ -283,22 +295,23 @@ impl Session {
             return Ok(());
         };
         let within = self.settings.interrupt_timeout;
-        match agent.request_within(ServerRequest::Interrupt, within).await {
-            Err(AgentError::Timeout(_)) => {
-                self.core.info(format!(
-                    "Claude Code (pid {}) did not answer the interrupt within {}: restarting \
-                     it; the conversation resumes",
-                    agent.pid(),
-                    humantime::format_duration(within)
-                ));
-                if let Some(hung) = self.take_agent(|current| current.same(&agent)).await {
-                    hung.shutdown().await;
-                }
-                self.prewarm().await;
-                Ok(())
-            }
-            answered => Ok(answered?),
+        let hung = match agent.request_within(ServerRequest::Interrupt, within).await {
+            Err(AgentError::Timeout(_)) => format!(
+                "did not answer the interrupt within {}",
+                humantime::format_duration(within)
+            ),
+            Err(AgentError::Busy { .. }) => "is not reading its input".to_owned(),
+            answered => return Ok(answered?),
+        };
+        self.core.info(format!(
+            "Claude Code (pid {}) {hung}: restarting it; the conversation resumes",
+            agent.pid()
+        ));
+        if let Some(hung) = self.take_agent(|current| current.same(&agent)).await {
+            hung.shutdown().await;
         }
+        self.prewarm().await;
+        Ok(())
     }
 
     /// Stops the agent if it has been idle (no turn, no client) for `idle`: the session stays

@@ -3,7 +3,9 @@
 //! until its stdin closes, so it never outlives the test that started it.
 //!
 //! `test-server [SERVER-ARGS...]`; the server binary is found beside this one. With
-//! `TEST_SERVER_AGENT=fake` the server runs the `fake-agent` instead of the CLI (benchmarks).
+//! `TEST_SERVER_AGENT=fake` the server runs the `fake-agent` instead of the CLI (benchmarks);
+//! with `TEST_SERVER_NO_KEY=1` it has the API's address but no key, as a server started without
+//! one (a config's `anthropicApiKey` then gives its agent one).
 
 use std::path::Path;
 
@@ -17,10 +19,10 @@ async fn main() {
     let api = MockApi::start().await;
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let env = [
-        ("ANTHROPIC_BASE_URL", api.base_url()),
-        ("ANTHROPIC_API_KEY", "test-key".to_owned()),
-    ];
+    let mut env = vec![("ANTHROPIC_BASE_URL", api.base_url())];
+    if std::env::var_os("TEST_SERVER_NO_KEY").is_none() {
+        env.push(("ANTHROPIC_API_KEY", "test-key".to_owned()));
+    }
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let agent = match std::env::var("TEST_SERVER_AGENT").as_deref() {
         Ok("fake") => built_binary(&me, "fake-agent"),

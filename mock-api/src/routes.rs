@@ -32,8 +32,10 @@ async fn messages(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: B
         return error(StatusCode::BAD_REQUEST);
     };
     let request = RecordedRequest::new(&headers, body);
-    shared.recorder.record(request.clone());
-    let scripted = match script::reply(&request) {
+    if shared.script.records() {
+        shared.recorder.record(request.clone());
+    }
+    let scripted = match script::reply(&request, shared.script) {
         Reply::Message(scripted) => scripted,
         Reply::Error(status) => {
             return error(

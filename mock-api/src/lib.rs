@@ -1,5 +1,11 @@
-//! A scripted Anthropic Messages API for running the real `claude` CLI offline.
+//! A scripted Anthropic Messages API on 127.0.0.1, which the real `claude` CLI talks to
+//! offline (`agent-protocol.md` section 12): the tests' model, scripted by markers in the
+//! prompt ([`Marker`]), and the server's `--demo`, which answers anyone with no key yet
+//! ([`Script::Demo`]).
 
+mod content;
+pub mod demo;
+mod markers;
 mod recorder;
 mod render;
 mod request;
@@ -7,6 +13,7 @@ mod routes;
 mod script;
 
 use std::{
+    io,
     net::{Ipv4Addr, SocketAddr},
     sync::{
         Arc,
@@ -17,12 +24,36 @@ use std::{
 
 use tokio::{net::TcpListener, task::JoinHandle};
 
+pub use content::text_blocks;
+pub use markers::Marker;
 use recorder::Recorder;
 pub use request::RecordedRequest;
 
-/// A mock Messages API on 127.0.0.1; it stops when dropped.
+/// How long a test waits for any one thing it expects (the mock's own waits included).
+pub const PATIENCE: Duration = Duration::from_secs(60);
+
+/// What the API answers a prompt with no marker, and whether it keeps the requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Script {
+    /// For tests: it echoes the prompt (`You said: …`) and records every request.
+    Echo,
+    /// For `--demo`: a reply that says what demo mode is, streamed word by word, or a tool
+    /// call for the built-in examples (see [`demo`]). It records nothing, as it runs for as
+    /// long as the server does.
+    Demo,
+}
+
+impl Script {
+    /// Whether requests are kept for [`MockApi::requests`] and its waits.
+    fn records(self) -> bool {
+        self == Self::Echo
+    }
+}
+
+/// A scripted Messages API on 127.0.0.1; it stops when dropped.
 ///
-/// Replies are scripted by markers in the last user message (see [`crate::Marker`]).
+/// Replies are scripted by markers in the last user message (see [`Marker`]), and otherwise
+/// by its [`Script`].
 #[derive(Debug)]
 pub struct MockApi {
     addr: SocketAddr,
@@ -31,8 +62,9 @@ pub struct MockApi {
 }
 
 /// State the request handlers share with the test.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Shared {
+    script: Script,
     recorder: Recorder,
     serial: AtomicU64,
 }
@@ -45,27 +77,35 @@ impl Shared {
 }
 
 impl MockApi {
-    /// Binds a free port and serves in a background task.
+    /// The tests' mock ([`Script::Echo`]) on a free port, served in a background task.
     ///
     /// # Panics
     /// If no local port can be bound: a test cannot go on without its mock.
     pub async fn start() -> Self {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-            .await
-            .expect("bind mock api");
-        let addr = listener.local_addr().expect("mock api address");
-        let shared = Arc::new(Shared::default());
+        Self::serve(Script::Echo).await.expect("bind mock api")
+    }
+
+    /// The API with `script` on a free port of 127.0.0.1, served in a background task of the
+    /// current runtime.
+    pub async fn serve(script: Script) -> io::Result<Self> {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            script,
+            recorder: Recorder::default(),
+            serial: AtomicU64::new(0),
+        });
         let app = routes::router(Arc::clone(&shared));
         let server = tokio::spawn(async move {
             if let Err(err) = axum::serve(listener, app).await {
                 eprintln!("mock api stopped: {err}");
             }
         });
-        Self {
+        Ok(Self {
             addr,
             shared,
             server,
-        }
+        })
     }
 
     /// `http://127.0.0.1:PORT`, for `ANTHROPIC_BASE_URL`.
@@ -73,7 +113,7 @@ impl MockApi {
         format!("http://{}", self.addr)
     }
 
-    /// Every `/v1/messages` request so far, oldest first.
+    /// Every `/v1/messages` request so far, oldest first ([`Script::Echo`] only).
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.shared.recorder.snapshot()
     }
@@ -92,7 +132,7 @@ impl MockApi {
     /// had the conversation before (it resumed, or forked, it). Waits for that request.
     pub async fn sent_history(&self, asked: &str, earlier: &str) -> bool {
         let asking = |r: &RecordedRequest| r.last_user_text().is_some_and(|t| t.contains(asked));
-        let request = self.wait_for_request(asking, crate::PATIENCE).await;
+        let request = self.wait_for_request(asking, PATIENCE).await;
         let request = request.unwrap_or_else(|| panic!("no request asked {asked:?}"));
         request.body.to_string().contains(earlier)
     }

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use claude_agent_testkit::MockApi;
+use claude_agent_mock_api::{MockApi, Script, demo};
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 
@@ -271,4 +271,35 @@ async fn requests_are_recorded_and_awaitable() {
     assert!(!requests[1].is_main_loop());
     let never = mock.wait_for_request(|r| r.api_key() == Some("nobody"), Duration::from_millis(50));
     assert_eq!(never.await, None);
+}
+
+#[tokio::test]
+async fn the_demo_streams_its_text_and_calls_a_tool_for_an_example() {
+    let mock = MockApi::serve(Script::Demo).await.expect("a port");
+    let hello = main_loop(&user_says("hello"), true);
+    let events = streamed_events(post(&mock, "/v1/messages", &hello).await).await;
+    let deltas = names(&events)
+        .iter()
+        .filter(|name| **name == "content_block_delta")
+        .count();
+    assert!(deltas > 50, "a word a delta, {deltas} deltas");
+    assert_eq!(
+        concat_deltas(&events, "text_delta", "text"),
+        demo::text_reply("hello")
+    );
+
+    let list = main_loop(&user_says("list files please"), true);
+    let events = streamed_events(post(&mock, "/v1/messages", &list).await).await;
+    let input = concat_deltas(&events, "input_json_delta", "partial_json");
+    let input: Value = serde_json::from_str(&input).expect("the input JSON");
+    assert_eq!(input["command"], "ls -la");
+    // Markers still work.
+    let marked = main_loop(&user_says("[[say:marked]]"), false);
+    let message: Value = post(&mock, "/v1/messages", &marked)
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(message["content"][0]["text"], "marked");
+    assert!(mock.requests().is_empty(), "the demo keeps no requests");
 }

@@ -2,8 +2,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::RecordedRequest;
-use crate::{content::text_blocks, markers::Marker};
+use crate::{RecordedRequest, Script, content::text_blocks, demo, markers::Marker};
 
 /// What the mock answers to one request.
 #[derive(Debug, PartialEq)]
@@ -32,8 +31,8 @@ pub(crate) enum Block {
 const SIDE_REPLY: &str = "Mock title";
 const REMINDER_PREFIX: &str = "<system-reminder>";
 
-/// Scripts the reply from the last user message of `request`.
-pub(crate) fn reply(request: &RecordedRequest) -> Reply {
+/// Scripts the reply from the last user message of `request`: its marker, else `script`'s.
+pub(crate) fn reply(request: &RecordedRequest, script: Script) -> Reply {
     // Side requests must never see the errors, tools or pauses meant for the main loop.
     if !request.is_main_loop() {
         return text(SIDE_REPLY);
@@ -41,17 +40,14 @@ pub(crate) fn reply(request: &RecordedRequest) -> Reply {
     let content = request.last_user_content().unwrap_or(&Value::Null);
     let results = tool_results(content);
     if !results.is_empty() {
-        return text(&format!("Tool result: {}", results.join("\n")));
+        return match script {
+            Script::Echo => text(&format!("Tool result: {}", results.join("\n"))),
+            Script::Demo => demo::after_tool(),
+        };
     }
     let said = user_text(content);
     match Marker::find(said) {
-        Some(Marker::ToolBash { command }) => Reply::Message(Scripted {
-            block: Block::ToolUse {
-                name: "Bash",
-                input: json!({"command": command, "description": "Run a command"}),
-            },
-            pace: Duration::ZERO,
-        }),
+        Some(Marker::ToolBash { command }) => bash(&command, "Run a command"),
         Some(Marker::Slow { deltas, pace }) => {
             let deltas = (0..deltas).map(|i| format!("w{i} ")).collect();
             Reply::Message(Scripted {
@@ -61,10 +57,25 @@ pub(crate) fn reply(request: &RecordedRequest) -> Reply {
         }
         Some(Marker::Say { text: said }) => text(&said),
         Some(Marker::Error { status }) => Reply::Error(status),
-        _ => text(&format!("You said: {said}")),
+        _ => match script {
+            Script::Echo => text(&format!("You said: {said}")),
+            Script::Demo => demo::reply(said),
+        },
     }
 }
 
+/// A bash `tool_use` running `command`, described as `description`.
+pub(crate) fn bash(command: &str, description: &str) -> Reply {
+    Reply::Message(Scripted {
+        block: Block::ToolUse {
+            name: "Bash",
+            input: json!({"command": command, "description": description}),
+        },
+        pace: Duration::ZERO,
+    })
+}
+
+/// A text reply in one delta.
 fn text(text: &str) -> Reply {
     Reply::Message(Scripted {
         block: Block::Text(vec![text.to_owned()]),
@@ -116,7 +127,7 @@ mod tests {
             ]},
             {"role": "system", "content": "[[error:500]]"},
         ]));
-        assert_eq!(reply(&request), text("You said: hello"));
+        assert_eq!(reply(&request, Script::Echo), text("You said: hello"));
     }
 
     #[test]
@@ -127,13 +138,14 @@ mod tests {
             {"type": "text", "text": "then [[error:429]]"},
             {"type": "text", "text": "<system-reminder>ctx</system-reminder>"},
         ]}]));
-        assert_eq!(reply(&request), Reply::Error(429));
+        assert_eq!(reply(&request, Script::Echo), Reply::Error(429));
+        assert_eq!(reply(&request, Script::Demo), Reply::Error(429));
     }
 
     #[test]
     fn side_requests_ignore_markers() {
         let body = json!({"messages": [{"role": "user", "content": "[[error:500]]"}]});
         let request = RecordedRequest::new(&HeaderMap::new(), body);
-        assert_eq!(reply(&request), text(SIDE_REPLY));
+        assert_eq!(reply(&request, Script::Echo), text(SIDE_REPLY));
     }
 }
