@@ -7,11 +7,13 @@
 //! The shapes are those the API takes without beta headers, as the CLI calls it: no `file`
 //! sources (the Files API is a beta the CLI does not ask for), and no `cache_control` (the CLI
 //! places its own breakpoints, the API takes four per request, and a message keeps its own in
-//! the transcript, so a client's would add up until every request is refused). Unknown fields
-//! are refused: the API refuses them too.
+//! the transcript, so a client's would add up until every request is refused), no `url`
+//! sources (a URL the API cannot fetch would fail every later turn), and base64 data must be
+//! what its media type says. Unknown fields are refused: the API refuses them too.
 //!
 //! [`ContentBlock`]: crate::user_message::ContentBlock
 
+mod data;
 mod read;
 mod shapes;
 
@@ -55,6 +57,12 @@ pub enum ContentError {
         block: &'static str,
         path: String,
         problem: String,
+    },
+    #[error("{} of type `{found}` is not accepted: {why}", a(.what))]
+    Refused {
+        what: &'static str,
+        found: String,
+        why: &'static str,
     },
     #[error(
         "nested more than {MAX_DEPTH} levels deep: a user message may nest arrays and objects {MAX_DEPTH} levels at most"

@@ -36,14 +36,12 @@ const VALID: &[&str] = &[
     r#"{"type":"text","text":"","citations":null}"#,
     r#"{"type":"image","source":{"type":"base64","media_type":"image/jpeg","data":"/9j/"}}"#,
     r#"{"type":"image","source":{"type":"base64","media_type":"image/png","data":"iVBORw0KGgo="}}"#,
-    r#"{"type":"image","source":{"type":"base64","media_type":"image/gif","data":"R0lGOD"}}"#,
-    r#"{"source":{"data":"UklGR","media_type":"image/webp","type":"base64"},"type":"image"}"#,
-    r#"{"type":"image","source":{"type":"url","url":"https://example.com/a.png"}}"#,
+    r#"{"type":"image","source":{"type":"base64","media_type":"image/gif","data":"R0lGODlh"}}"#,
+    r#"{"source":{"data":"UklGRgAAAABXRUJQ","media_type":"image/webp","type":"base64"},"type":"image"}"#,
     r#"{"type":"document","source":{"type":"base64","media_type":"application/pdf","data":"JVBERi0="},"title":"t","context":"c","citations":{"enabled":true}}"#,
     r#"{"type":"document","source":{"type":"text","media_type":"text/plain","data":"plain"},"title":null,"context":null,"citations":null}"#,
-    r#"{"type":"document","source":{"type":"url","url":"https://example.com/a.pdf"},"citations":{}}"#,
     r#"{"type":"document","source":{"type":"content","content":"as one string"}}"#,
-    r#"{"type":"document","source":{"type":"content","content":[{"type":"text","text":"a"},{"type":"image","source":{"type":"url","url":"https://example.com/b.png"}}]}}"#,
+    r#"{"type":"document","source":{"type":"content","content":[{"type":"text","text":"a"},{"type":"image","source":{"type":"base64","media_type":"image/png","data":"iVBORw0KGgo="}}]}}"#,
     r#"{"type":"tool_result","tool_use_id":"toolu_1"}"#,
     r#"{"type":"tool_result","tool_use_id":"toolu_1","content":"done","is_error":false}"#,
     r#"{"type":"tool_result","tool_use_id":"toolu_1","is_error":true,"content":[{"type":"text","text":"a"},{"type":"image","source":{"type":"base64","media_type":"image/png","data":"iVBORw0KGgo="}},{"type":"document","source":{"type":"text","media_type":"text/plain","data":"d"}},{"type":"search_result","source":"s","title":"t","content":[]}]}"#,
@@ -126,8 +124,31 @@ fn a_missing_or_mistyped_field_is_named_with_its_block() {
             "content[0]: image block: source: data: invalid type: integer `7`, expected a string",
         ),
         (
-            r#"[{"type":"image","source":{"type":"url"}}]"#,
-            "content[0]: image block: source: missing field `url`",
+            r#"[{"type":"image","source":{"type":"base64","media_type":"image/png","data":"%%"}}]"#,
+            "content[0]: image block: source: data: not base64 (Invalid symbol 37, offset 0.)",
+        ),
+        (
+            r#"[{"type":"image","source":{"type":"base64","media_type":"image/png","data":"/9j/"}}]"#,
+            "content[0]: image block: source: data: not image/png data: it does not begin as one \
+             does",
+        ),
+        (
+            r#"[{"type":"document","source":{"type":"base64","media_type":"application/pdf","data":"iVBORw0KGgo="}}]"#,
+            "content[0]: document block: source: data: not application/pdf data: it does not \
+             begin as one does",
+        ),
+        // What the API would fetch: a URL it cannot would fail every later turn.
+        (
+            r#"[{"type":"image","source":{"type":"url","url":"https://example.com/a.png"}}]"#,
+            "content[0]: image block: source: an image source of type `url` is not accepted: the \
+             CLI sends every earlier message to the API again on each turn, and a URL the API \
+             cannot fetch would fail them all; send the data as base64",
+        ),
+        (
+            r#"[{"type":"document","source":{"type":"url","url":"https://example.com/a.pdf"}}]"#,
+            "content[0]: document block: source: a document source of type `url` is not \
+             accepted: the CLI sends every earlier message to the API again on each turn, and a \
+             URL the API cannot fetch would fail them all; send the data as base64",
         ),
         // document
         (
@@ -185,8 +206,9 @@ fn a_missing_or_mistyped_field_is_named_with_its_block() {
             "content[0]: tool_result block: content[0]: text block: missing field `text`",
         ),
         (
-            r#"[{"type":"tool_result","tool_use_id":"t","content":[{"type":"image","source":{"type":"url"}}]}]"#,
-            "content[0]: tool_result block: content[0]: image block: source: missing field `url`",
+            r#"[{"type":"tool_result","tool_use_id":"t","content":[{"type":"image","source":{"type":"base64"}}]}]"#,
+            "content[0]: tool_result block: content[0]: image block: source: missing field \
+             `media_type`",
         ),
         (
             r#"[{"type":"tool_result","tool_use_id":"t","is_error":"yes"}]"#,
@@ -263,13 +285,12 @@ fn unknown_types_are_refused_naming_the_allowed_ones() {
         // The Files API is a beta the CLI does not ask for.
         (
             r#"[{"type":"image","source":{"type":"file","file_id":"file_1"}}]"#,
-            "content[0]: image block: source: unknown image source type `file`, expected `base64` \
-             or `url`",
+            "content[0]: image block: source: unknown image source type `file`, expected `base64`",
         ),
         (
             r#"[{"type":"document","source":{"type":"file","file_id":"file_1"}}]"#,
             "content[0]: document block: source: unknown document source type `file`, expected \
-             one of `base64`, `text`, `url`, `content`",
+             one of `base64`, `text`, `content`",
         ),
         (
             r#"[{"type":"document","source":{"type":"content","content":[{"type":"document"}]}}]"#,
@@ -297,8 +318,9 @@ fn unknown_fields_are_refused_as_the_api_refuses_them() {
              `text`, `citations`",
         ),
         (
-            r#"[{"type":"image","source":{"type":"url","url":"u","detail":"high"}}]"#,
-            "content[0]: image block: source: unknown field `detail`, expected `type` or `url`",
+            r#"[{"type":"image","source":{"type":"base64","media_type":"image/png","data":"iVBORw0KGgo=","detail":"high"}}]"#,
+            "content[0]: image block: source: unknown field `detail`, expected one of `type`, \
+             `media_type`, `data`",
         ),
         (
             r#"[{"type":"tool_result","tool_use_id":"t","content":[{"type":"text","text":"x","id":1}]}]"#,

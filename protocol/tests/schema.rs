@@ -1,7 +1,7 @@
 //! The client's schema check agrees with the server's serde check, message for message.
 
 use claude_agent_protocol::{
-    ClientMessage,
+    ClientMessage, ClientMessageError,
     schema::{CLIENT_MESSAGE_SCHEMA, KEYWORDS, check, client_message_schema},
 };
 use serde_json::{Value, json};
@@ -45,11 +45,11 @@ const CORPUS: &[&str] = &[
     r#"{"type":"interrupt"}"#,
     r#"{"type":"interrupt","extra":1}"#,
     r#"{"type":"user_message","data":{"type":"user","session_id":"s1","parent_tool_use_id":null,"message":{"role":"user","content":"Say hello"}}}"#,
-    r#"{"type":"user_message","data":{"type":"user","message":{"role":"user","content":[{"type":"text","text":"hi"},{"type":"image","source":{"type":"base64","media_type":"image/png","data":"AAAA"}}]},"uuid":"u1","priority":"now","isSynthetic":true}}"#,
+    r#"{"type":"user_message","data":{"type":"user","message":{"role":"user","content":[{"type":"text","text":"hi"},{"type":"image","source":{"type":"base64","media_type":"image/png","data":"iVBORw0KGgo="}}]},"uuid":"u1","priority":"now","isSynthetic":true}}"#,
     r#"{"type":"user_message","data":{"type":"user","message":{"role":"user","content":[]},"uuid":null,"priority":null}}"#,
     // Every content block shape and source, for the mutations below.
-    r#"{"type":"user_message","data":{"type":"user","message":{"role":"user","content":[{"type":"text","text":"t","citations":[{"type":"char_location","cited_text":"c","document_index":0}]},{"type":"image","source":{"type":"url","url":"u"}},{"type":"document","source":{"type":"base64","media_type":"application/pdf","data":"d"},"title":"t","context":"c","citations":{"enabled":true}},{"type":"document","source":{"type":"text","media_type":"text/plain","data":"d"}}]}}}"#,
-    r#"{"type":"user_message","data":{"type":"user","message":{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","is_error":false,"content":[{"type":"text","text":"t"},{"type":"image","source":{"type":"base64","media_type":"image/png","data":"d"}},{"type":"document","source":{"type":"content","content":[{"type":"text","text":"t"}]}},{"type":"search_result","source":"s","title":"t","content":[{"type":"text","text":"t"}],"citations":{}}]},{"type":"tool_result","tool_use_id":"t","content":"c"}]}}}"#,
+    r#"{"type":"user_message","data":{"type":"user","message":{"role":"user","content":[{"type":"text","text":"t","citations":[{"type":"char_location","cited_text":"c","document_index":0}]},{"type":"document","source":{"type":"base64","media_type":"application/pdf","data":"JVBERi0="},"title":"t","context":"c","citations":{"enabled":true}},{"type":"document","source":{"type":"text","media_type":"text/plain","data":"d"}}]}}}"#,
+    r#"{"type":"user_message","data":{"type":"user","message":{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","is_error":false,"content":[{"type":"text","text":"t"},{"type":"image","source":{"type":"base64","media_type":"image/png","data":"iVBORw0KGgo="}},{"type":"document","source":{"type":"content","content":[{"type":"text","text":"t"}]}},{"type":"search_result","source":"s","title":"t","content":[{"type":"text","text":"t"}],"citations":{}}]},{"type":"tool_result","tool_use_id":"t","content":"c"}]}}}"#,
     r#"{"type":"user_message","data":{"type":"user","message":{"role":"user","content":[{"type":"text","text":"t","cache_control":{"type":"ephemeral"}}]}}}"#,
     r#"{"type":"user_message","data":{"type":"user","message":{"role":"user","content":[{"type":"image","source":{"type":"file","file_id":"f"}}]}}}"#,
     r#"{"type":"user_message","data":{"type":"user","message":{"role":"user","content":[{"type":"video"}]}}}"#,
@@ -153,6 +153,11 @@ fn the_schema_check_agrees_with_serde_on_every_mutation_of_valid_messages() {
             let text = mutated.to_string();
             let serde = ClientMessage::from_json(&text);
             let schema = check(&&schema, &&mutated);
+            // What base64 data holds is the server's to check, as the nesting depth is.
+            let data = |error: &ClientMessageError| error.to_string().contains(": data: not ");
+            if schema.is_ok() && serde.as_ref().is_err_and(data) {
+                continue;
+            }
             assert_eq!(
                 serde.is_ok(),
                 schema.is_ok(),
@@ -203,7 +208,7 @@ fn the_schema_check_names_the_problem() {
         ),
         (
             user(r#"{"role":"user","content":[{"type":"image","source":{"type":"file"}}]}"#),
-            "data.message.content[0].source.type: unknown variant `file`, expected `base64` or `url`",
+            "data.message.content[0].source.type: unknown variant `file`, expected `base64`",
         ),
         (
             user(r#"{"role":"user","content":[{"type":"text"}]}"#),

@@ -30,11 +30,11 @@ fn client_messages_match_the_original_json() {
 
 #[test]
 fn content_blocks_pass_through() {
-    let json = r#"{"type":"user_message","data":{"type":"user","message":{"role":"user","content":[{"type":"text","text":"hi"},{"type":"image","source":{"type":"base64","media_type":"image/png","data":"AAAA"}}]},"uuid":"u1","priority":"now"}}"#;
+    let json = r#"{"type":"user_message","data":{"type":"user","message":{"role":"user","content":[{"type":"text","text":"hi"},{"type":"image","source":{"type":"base64","media_type":"image/png","data":"iVBORw0KGgo="}}]},"uuid":"u1","priority":"now"}}"#;
     let message = ClientMessage::from_json(json).unwrap();
     assert_eq!(
         serde_json::to_string(&message).unwrap(),
-        r#"{"type":"user_message","data":{"type":"user","message":{"role":"user","content":[{"type":"text","text":"hi"},{"type":"image","source":{"type":"base64","media_type":"image/png","data":"AAAA"}}]},"parent_tool_use_id":null,"session_id":"","uuid":"u1","priority":"now"}}"#
+        r#"{"type":"user_message","data":{"type":"user","message":{"role":"user","content":[{"type":"text","text":"hi"},{"type":"image","source":{"type":"base64","media_type":"image/png","data":"iVBORw0KGgo="}}]},"parent_tool_use_id":null,"session_id":"","uuid":"u1","priority":"now"}}"#
     );
 }
 

@@ -96,6 +96,19 @@ async fn refused_blocks_never_reach_the_agent_and_the_next_turn_is_answered() {
         error,
         "Invalid user_message message: data.message.content[1]: text block: missing field `text`"
     );
+    // What the API would refuse on every later turn: a URL it may not fetch, data not of its type.
+    let url = r#"[{"type":"text","text":"never-sent-url"},{"type":"image","source":{"type":"url","url":"https://example.com/a.png"}}]"#;
+    let error = refused(&mut client, url).await;
+    assert!(
+        error.contains("source of type `url` is not accepted"),
+        "{error}"
+    );
+    let pdf = r#"[{"type":"text","text":"never-sent-pdf"},{"type":"document","source":{"type":"base64","media_type":"application/pdf","data":"aGVsbG8="}}]"#;
+    let error = refused(&mut client, pdf).await;
+    assert!(
+        error.ends_with("not application/pdf data: it does not begin as one does"),
+        "{error}"
+    );
 
     client.say("Still answering?").await;
     let frames = client.turn().await;
@@ -170,7 +183,7 @@ async fn over_http_a_refused_block_is_a_400_and_the_session_goes_on() {
         (
             message(json!([{"type": "image", "source": {"type": "file", "file_id": "file_1"}}])),
             "Invalid user_message message: data.message.content[0]: image block: source: \
-             unknown image source type `file`, expected `base64` or `url`",
+             unknown image source type `file`, expected `base64`",
         ),
     ];
     for (body, error) in cases {

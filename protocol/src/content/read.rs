@@ -19,6 +19,8 @@ pub(super) trait Tagged: Sized {
     const WHAT: &'static str;
     /// The `type`s it takes.
     const TYPES: &'static [&'static str];
+    /// `type`s the API takes that are refused here, each with why.
+    const REFUSED: &'static [(&'static str, &'static str)] = &[];
     /// The shape tagged `kind`, one of [`Self::TYPES`], read from `json`.
     fn shape(kind: &str, json: &str) -> Result<Self, ContentError>;
 }
@@ -41,6 +43,13 @@ pub(super) fn read<T: Tagged>(json: &str) -> Result<T, ContentError> {
     let Ok(Head { kind: Some(kind) }) = serde_json::from_str(json) else {
         return Err(no_type);
     };
+    if let Some((_, why)) = T::REFUSED.iter().find(|(refused, _)| *refused == kind) {
+        return Err(ContentError::Refused {
+            what: T::WHAT,
+            found: kind.into_owned(),
+            why,
+        });
+    }
     if !T::TYPES.contains(&kind.as_ref()) {
         return Err(ContentError::UnknownType {
             what: T::WHAT,

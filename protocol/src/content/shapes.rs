@@ -4,7 +4,7 @@
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::{
-    ContentError,
+    ContentError, data,
     read::{ObjectOf, Tagged, TextOr, deserialize_tagged, fields},
 };
 
@@ -28,7 +28,6 @@ tags! {
     ToolResultTag = "tool_result";
     SearchResultTag = "search_result";
     Base64Tag = "base64";
-    UrlTag = "url";
     ContentTag = "content";
 }
 
@@ -135,18 +134,21 @@ pub struct ImageBlock {
 #[serde(untagged)]
 pub enum ImageSource {
     Base64(Base64Image),
-    Url(UrlSource),
 }
+
+/// Why a source the API would fetch is refused.
+const NO_URL: &str = "the CLI sends every earlier message to the API again on each turn, and \
+    a URL the API cannot fetch would fail them all; send the data as base64";
 
 impl Tagged for ImageSource {
     const WHAT: &'static str = "image source";
-    const TYPES: &'static [&'static str] = &["base64", "url"];
+    const TYPES: &'static [&'static str] = &["base64"];
+    const REFUSED: &'static [(&'static str, &'static str)] = &[("url", NO_URL)];
 
-    fn shape(kind: &str, json: &str) -> Result<Self, ContentError> {
-        Ok(match kind {
-            "base64" => Self::Base64(fields("", json)?),
-            _ => Self::Url(fields("", json)?),
-        })
+    fn shape(_: &str, json: &str) -> Result<Self, ContentError> {
+        let image: Base64Image = fields("", json)?;
+        data::check(&image.data, image.media_type.signature())?;
+        Ok(Self::Base64(image))
     }
 }
 
@@ -181,15 +183,16 @@ pub enum ImageMediaType {
     Webp,
 }
 
-/// An image or PDF the API fetches.
-#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct UrlSource {
-    #[serde(rename = "type")]
-    pub kind: UrlTag,
-    pub url: String,
+impl ImageMediaType {
+    /// How data of this type begins.
+    fn signature(self) -> data::Signature {
+        match self {
+            Self::Jpeg => data::JPEG,
+            Self::Png => data::PNG,
+            Self::Gif => data::GIF,
+            Self::Webp => data::WEBP,
+        }
+    }
 }
 
 /// `{"type":"document","source":…}`.
@@ -217,19 +220,22 @@ pub struct DocumentBlock {
 pub enum DocumentSource {
     Base64(Base64Pdf),
     Text(PlainText),
-    Url(UrlSource),
     Content(ContentSource),
 }
 
 impl Tagged for DocumentSource {
     const WHAT: &'static str = "document source";
-    const TYPES: &'static [&'static str] = &["base64", "text", "url", "content"];
+    const TYPES: &'static [&'static str] = &["base64", "text", "content"];
+    const REFUSED: &'static [(&'static str, &'static str)] = &[("url", NO_URL)];
 
     fn shape(kind: &str, json: &str) -> Result<Self, ContentError> {
         Ok(match kind {
-            "base64" => Self::Base64(fields("", json)?),
+            "base64" => {
+                let pdf: Base64Pdf = fields("", json)?;
+                data::check(&pdf.data, data::PDF)?;
+                Self::Base64(pdf)
+            }
             "text" => Self::Text(fields("", json)?),
-            "url" => Self::Url(fields("", json)?),
             _ => Self::Content(fields("", json)?),
         })
     }
@@ -245,7 +251,7 @@ impl DocumentBlock {
     fn count(&self) -> usize {
         match &self.source {
             DocumentSource::Content(source) => 1 + source.content.blocks().len(),
-            DocumentSource::Base64(_) | DocumentSource::Text(_) | DocumentSource::Url(_) => 1,
+            DocumentSource::Base64(_) | DocumentSource::Text(_) => 1,
         }
     }
 }
