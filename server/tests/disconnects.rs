@@ -4,7 +4,7 @@
 use std::{path::Path, time::Duration};
 
 use claude_agent_protocol::ServerMessage;
-use claude_agent_testkit::{Client, TestServer, built_binary, eventually, sdk, sdk_type};
+use claude_agent_testkit::{Client, TestServer, built_binary, eventually, sdk, sdk_type, seeded};
 use futures_util::SinkExt;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -33,18 +33,6 @@ fn say(text: &str) -> String {
     .to_string()
 }
 
-/// A small deterministic generator, seeded per run and printed, for cut points.
-struct Random(u64);
-
-impl Random {
-    fn below(&mut self, bound: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % bound
-    }
-}
-
 /// How a connection is cut.
 #[derive(Debug, Clone, Copy)]
 enum Cut {
@@ -59,13 +47,7 @@ async fn a_client_cut_at_random_gets_every_line_exactly_once_across_reconnection
     const LINES: u64 = 200_000;
     let server = start(&[]).await;
     let session = server.create_session(&json!({})).await;
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64
-        | 1;
-    println!("seed {seed}");
-    let mut random = Random(seed);
+    let mut random = seeded("CUT_SEED");
     let mut last = 0; // the last seq handled
     let mut next_line = 0; // the next bench line expected
     let mut cuts = 0;
@@ -76,7 +58,7 @@ async fn a_client_cut_at_random_gets_every_line_exactly_once_across_reconnection
             client.send(&say(&format!("[[bench:{LINES}:100:0]]"))).await;
             sent = true;
         }
-        let budget = 1 + random.below(2 * LINES / 60);
+        let budget = 1 + random.u64(..2 * LINES / 60);
         for _ in 0..budget {
             let frame = client.next().await;
             let seq = frame.seq().expect("a logged frame");
@@ -102,7 +84,7 @@ async fn a_client_cut_at_random_gets_every_line_exactly_once_across_reconnection
             Cut::Fin => client.fin().await,
             Cut::StopReadingThenReset => {
                 // Long enough for the server's writes to fill the socket buffers.
-                tokio::time::sleep(Duration::from_millis(1 + random.below(50))).await;
+                tokio::time::sleep(Duration::from_millis(1 + random.u64(..50))).await;
                 client.reset();
             }
         }

@@ -9,9 +9,8 @@ use std::path::Path;
 
 use claude_agent_protocol::ServerMessage;
 use claude_agent_testkit::{
-    Client, MockApi, PATIENCE, TestServer, assistant_text, built_binary, sdk,
+    Client, MockApi, PATIENCE, Rng, TestServer, assistant_text, built_binary, sdk, seeded,
 };
-use fastrand::Rng;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
@@ -39,12 +38,8 @@ async fn fuzzed_frames_against_the_real_cli() {
 /// Sends `frames` fuzzed frames to a new session of `server`, checking each is answered, and a
 /// normal turn (whose reply starts with `echo`) now and then and at the end.
 async fn fuzz(server: &TestServer, frames: usize, echo: &str) {
-    let seed = std::env::var("FUZZ_SEED")
-        .ok()
-        .and_then(|seed| seed.parse().ok())
-        .unwrap_or_else(|| fastrand::u64(..));
-    println!("fuzz seed {seed} (FUZZ_SEED={seed} replays it)");
-    let mut rng = Rng::with_seed(seed);
+    let mut rng = seeded("FUZZ_SEED");
+    let seed = rng.get_seed();
     let session = server.create_session(&json!({})).await;
     let path = format!("/v1/sessions/{}/ws", session["id"].as_str().unwrap());
     let mut client = attach(server, &path).await;

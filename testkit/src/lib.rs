@@ -8,12 +8,15 @@
 mod client;
 mod clock;
 mod report;
+mod seed;
 mod server;
 
 pub use claude_agent_mock_api::{Marker, MockApi, PATIENCE, RecordedRequest, text_blocks};
 pub use client::{Client, assistant_text, errors, eventually, infos, sdk, sdk_type};
 pub use clock::monotonic_ns;
+pub use fastrand::Rng;
 pub use report::{machine, median, target};
+pub use seed::seeded;
 pub use server::{
     TestServer, agents, built_binary, command_line, cpu_seconds, descendants, is_alive,
     real_claude, signal, status_mb,
