@@ -84,6 +84,15 @@ pub enum ControlResponse {
 }
 
 impl ControlResponse {
+    /// Answers a request with `response`.
+    pub fn success(request_id: String, response: Value) -> Self {
+        Self::Success {
+            request_id,
+            response: Some(response),
+            extra: Map::new(),
+        }
+    }
+
     /// Refuses a request of a subtype the server does not serve, as the SDKs do.
     pub fn unsupported(request_id: String, subtype: &str) -> Self {
         Self::Error {

@@ -266,6 +266,7 @@ pub enum McpTransport {
 
 /// The CLI's permission modes.
 #[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum PermissionMode {
@@ -288,6 +289,12 @@ impl PermissionMode {
             Self::DontAsk => "dontAsk",
             Self::Auto => "auto",
         }
+    }
+
+    /// Whether the CLI asks before some tools run in this mode (`bypassPermissions` never
+    /// does; `dontAsk` denies instead).
+    pub fn asks(self) -> bool {
+        !matches!(self, Self::BypassPermissions | Self::DontAsk)
     }
 }
 

@@ -75,6 +75,14 @@ pub struct SessionList {
     pub sessions: Vec<SessionInfo>,
 }
 
+/// `GET /v1/sessions/{id}/permissions`: the prompts waiting for an answer, oldest first.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PermissionList {
+    pub permissions: Vec<crate::permissions::PermissionRequest>,
+}
+
 /// `POST /v1/sessions/{id}/messages`: the message was taken. A repeated `uuid` is not sent
 /// again: the answer is the first one's, with `duplicate` set.
 #[cfg_attr(feature = "typescript", derive(tsify::Tsify))]

@@ -7,7 +7,11 @@ use std::{borrow::Cow, fmt::Write as _};
 use serde_json::value::RawValue;
 use thiserror::Error;
 
-use crate::{schema::Kind, user_message::SdkUserMessage};
+use crate::{
+    permissions::{PermissionAnswer, PermissionRequest, PermissionResolved},
+    schema::Kind,
+    user_message::SdkUserMessage,
+};
 
 /// Client to server.
 #[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
@@ -19,6 +23,8 @@ pub enum ClientMessage {
     UserMessage { data: SdkUserMessage },
     /// Abort the running turn; it ends with the CLI's own error `result`.
     Interrupt,
+    /// An answer to a `permission_request`: the first reaches the CLI.
+    PermissionResponse { data: PermissionAnswer },
 }
 
 /// Why a client frame was rejected; the `Display` text is what the client reads.
@@ -28,7 +34,10 @@ pub enum ClientMessageError {
     Json(String),
     #[error("Invalid message format: expected a JSON object with a string \"type\", found {0}")]
     NotAMessage(&'static str),
-    #[error("Unknown message type {0:?}: expected \"user_message\" or \"interrupt\"")]
+    #[error(
+        "Unknown message type {0:?}: expected \"user_message\", \"interrupt\" or \
+         \"permission_response\""
+    )]
     UnknownType(String),
     #[error("Invalid {kind} message: {detail}")]
     Invalid { kind: String, detail: String },
@@ -72,6 +81,13 @@ impl ClientMessage {
                 })?;
                 Self::user_message_data(data.get()).map(|data| Self::UserMessage { data })
             }
+            "permission_response" => {
+                let data = frame.data.ok_or_else(|| ClientMessageError::Invalid {
+                    kind: kind.to_string(),
+                    detail: "missing field `data`".to_owned(),
+                })?;
+                read_data(&kind, data.get()).map(|data| Self::PermissionResponse { data })
+            }
             _ => Err(ClientMessageError::UnknownType(kind.into_owned())),
         }
     }
@@ -80,29 +96,37 @@ impl ClientMessage {
     /// the path of what is wrong. Read on its own: through the tagged enum serde would lose
     /// the path.
     pub fn user_message_data(data: &str) -> Result<SdkUserMessage, ClientMessageError> {
-        let invalid = |detail: String| ClientMessageError::Invalid {
-            kind: "user_message".to_owned(),
-            detail,
-        };
-        let mut json = serde_json::Deserializer::from_str(data);
-        let read = serde_path_to_error::deserialize(&mut json).map_err(|e| {
-            // The position is within `data`, not the frame: leave it out.
-            let error = e.inner().to_string();
-            let position = format!(
-                " at line {} column {}",
-                e.inner().line(),
-                e.inner().column()
-            );
-            let error = error.strip_suffix(&position).unwrap_or(&error);
-            match e.path().to_string().as_str() {
-                "." => invalid(format!("data: {error}")),
-                path => invalid(format!("data.{path}: {error}")),
-            }
-        })?;
-        json.end()
-            .map_err(|_| invalid("data: trailing characters after the message".to_owned()))?;
-        Ok(read)
+        read_data("user_message", data)
     }
+}
+
+/// Reads the `data` of a client frame of type `kind`, naming the path of what is wrong.
+pub fn read_data<T: serde::de::DeserializeOwned>(
+    kind: &str,
+    data: &str,
+) -> Result<T, ClientMessageError> {
+    let invalid = |detail: String| ClientMessageError::Invalid {
+        kind: kind.to_owned(),
+        detail,
+    };
+    let mut json = serde_json::Deserializer::from_str(data);
+    let read = serde_path_to_error::deserialize(&mut json).map_err(|e| {
+        // The position is within `data`, not the frame: leave it out.
+        let error = e.inner().to_string();
+        let position = format!(
+            " at line {} column {}",
+            e.inner().line(),
+            e.inner().column()
+        );
+        let error = error.strip_suffix(&position).unwrap_or(&error);
+        match e.path().to_string().as_str() {
+            "." => invalid(format!("data: {error}")),
+            path => invalid(format!("data.{path}: {error}")),
+        }
+    })?;
+    json.end()
+        .map_err(|_| invalid("data: trailing characters after the message".to_owned()))?;
+    Ok(read)
 }
 
 /// A frame's number in its session's log: from 1, never reused, continuing across agent restarts,
@@ -136,6 +160,9 @@ pub enum ServerMessage {
         /// none of them was handled.
         #[serde(skip_serializing_if = "Option::is_none")]
         after: Option<Seq>,
+        /// Permission prompts waiting for an answer (each also in the log), if any.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pending_permissions: Vec<PermissionRequest>,
     },
     /// One line the agent printed, byte for byte.
     SdkMessage {
@@ -170,6 +197,18 @@ pub enum ServerMessage {
         seq: Option<Seq>,
         data: String,
     },
+    /// The agent asks whether a tool may run; any client may answer (`permission_response`).
+    PermissionRequest {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        seq: Option<Seq>,
+        data: PermissionRequest,
+    },
+    /// A prompt is over: answered, withdrawn, or timed out.
+    PermissionResolved {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        seq: Option<Seq>,
+        data: PermissionResolved,
+    },
 }
 
 impl ServerMessage {
@@ -195,7 +234,9 @@ impl ServerMessage {
             Self::SdkMessage { seq, .. }
             | Self::UserMessage { seq, .. }
             | Self::Error { seq, .. }
-            | Self::Info { seq, .. } => *seq,
+            | Self::Info { seq, .. }
+            | Self::PermissionRequest { seq, .. }
+            | Self::PermissionResolved { seq, .. } => *seq,
             Self::Connected { .. } | Self::ResyncRequired { .. } => None,
         }
     }
@@ -206,7 +247,9 @@ impl ServerMessage {
             Self::SdkMessage { seq, .. }
             | Self::UserMessage { seq, .. }
             | Self::Error { seq, .. }
-            | Self::Info { seq, .. } => *seq = Some(number),
+            | Self::Info { seq, .. }
+            | Self::PermissionRequest { seq, .. }
+            | Self::PermissionResolved { seq, .. } => *seq = Some(number),
             Self::Connected { .. } | Self::ResyncRequired { .. } => {}
         }
         self
@@ -251,6 +294,8 @@ struct ServerFrame {
     latest_seq: Option<Seq>,
     oldest_seq: Option<Seq>,
     after: Option<Seq>,
+    #[serde(default)]
+    pending_permissions: Vec<PermissionRequest>,
     seq: Option<Seq>,
     data: Option<Box<RawValue>>,
     error: Option<String>,
@@ -270,6 +315,7 @@ impl TryFrom<ServerFrame> for ServerMessage {
                 latest_seq: frame.latest_seq,
                 oldest_seq: frame.oldest_seq,
                 after: frame.after,
+                pending_permissions: frame.pending_permissions,
             },
             "sdk_message" => Self::SdkMessage {
                 seq,
@@ -288,6 +334,14 @@ impl TryFrom<ServerFrame> for ServerMessage {
                 error: frame.error.ok_or_else(|| missing("error"))?,
             },
             "info" => Self::Info {
+                seq,
+                data: serde_json::from_str(data(frame.data)?.get()).map_err(|e| e.to_string())?,
+            },
+            "permission_request" => Self::PermissionRequest {
+                seq,
+                data: serde_json::from_str(data(frame.data)?.get()).map_err(|e| e.to_string())?,
+            },
+            "permission_resolved" => Self::PermissionResolved {
                 seq,
                 data: serde_json::from_str(data(frame.data)?.get()).map_err(|e| e.to_string())?,
             },

@@ -53,6 +53,9 @@ const CORPUS: &[&str] = &[
     r#"{"type":"user_message","data":{"type":"user","message":{"role":"user","content":[{"type":"text","text":"t","cache_control":{"type":"ephemeral"}}]}}}"#,
     r#"{"type":"user_message","data":{"type":"user","message":{"role":"user","content":[{"type":"image","source":{"type":"file","file_id":"f"}}]}}}"#,
     r#"{"type":"user_message","data":{"type":"user","message":{"role":"user","content":[{"type":"video"}]}}}"#,
+    // Answers to permission prompts.
+    r#"{"type":"permission_response","data":{"request_id":"r1","behavior":"allow","updated_input":{"command":"ls"},"updated_permissions":[{"type":"addRules","rules":[{"toolName":"Bash","ruleContent":"ls"}],"behavior":"allow","destination":"session"},{"type":"setMode","mode":"acceptEdits","destination":"session"},{"type":"addDirectories","directories":["/w"],"destination":"localSettings"}]}}"#,
+    r#"{"type":"permission_response","data":{"request_id":"r2","behavior":"deny","message":"no","interrupt":true}}"#,
     "null",
     "7",
     r#""interrupt""#,
@@ -179,7 +182,7 @@ fn the_schema_check_names_the_problem() {
         ("{}".to_owned(), "missing field `type`"),
         (
             r#"{"type":"bogus"}"#.to_owned(),
-            "type: unknown variant `bogus`, expected `user_message` or `interrupt`",
+            "type: unknown variant `bogus`, expected `user_message` or `interrupt` or `permission_response`",
         ),
         (
             r#"{"type":"user_message"}"#.to_owned(),

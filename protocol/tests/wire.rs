@@ -67,7 +67,7 @@ fn bad_client_frames_name_the_problem() {
     );
     assert_eq!(
         error(r#"{"type":"bogus"}"#),
-        r#"Unknown message type "bogus": expected "user_message" or "interrupt""#
+        r#"Unknown message type "bogus": expected "user_message", "interrupt" or "permission_response""#
     );
     assert_eq!(
         error(r#"{"type":"user_message"}"#),
@@ -126,6 +126,7 @@ fn server_messages_match_the_original_json() {
                 latest_seq: None,
                 oldest_seq: None,
                 after: None,
+                pending_permissions: Vec::new(),
             },
             r#"{"type":"connected"}"#,
         ),
@@ -136,6 +137,7 @@ fn server_messages_match_the_original_json() {
                 latest_seq: None,
                 oldest_seq: None,
                 after: None,
+                pending_permissions: Vec::new(),
             },
             r#"{"type":"connected","protocol_version":1,"session_id":"abc"}"#,
         ),
@@ -146,6 +148,7 @@ fn server_messages_match_the_original_json() {
                 latest_seq: Some(7),
                 oldest_seq: Some(3),
                 after: Some(5),
+                pending_permissions: Vec::new(),
             },
             r#"{"type":"connected","protocol_version":2,"session_id":"abc","latest_seq":7,"oldest_seq":3,"after":5}"#,
         ),

@@ -25,6 +25,8 @@ const BATCH: usize = 1024;
 /// A client's user messages waiting for the agent to take them; the connection reads on
 /// meanwhile, so a hung agent never stalls it.
 const QUEUED_MESSAGES: usize = 32;
+/// Connections so far: each is `client-<n>` where a permission prompt says who answered it.
+static CLIENTS: AtomicU64 = AtomicU64::new(0);
 
 /// How the server tells a live client from one that vanished.
 #[derive(Debug, Clone, Copy)]
@@ -70,7 +72,9 @@ pub(crate) async fn serve(
         latest_seq: Some(latest_seq),
         oldest_seq: Some(oldest_seq),
         after: Some(cursor.after()),
+        pending_permissions: session.prompts(),
     };
+    let client = format!("client-{}", CLIENTS.fetch_add(1, Ordering::Relaxed) + 1);
     tracing::info!(
         session = session.id(),
         after = cursor.after(),
@@ -148,7 +152,7 @@ pub(crate) async fn serve(
                     Message::Close(_) => return End::Client,
                     Message::Ping(_) | Message::Pong(_) => continue,
                 };
-                handle(&session, &text, &inputs, &replies).await;
+                handle(&session, &client, &text, &inputs, &replies).await;
             }
         };
         let watch = async {
@@ -213,6 +217,7 @@ fn broken(error: axum::Error) -> End {
 /// Acts on one client frame; what goes wrong is told to this client.
 async fn handle(
     session: &Arc<Session>,
+    client: &str,
     text: &str,
     inputs: &mpsc::Sender<SdkUserMessage>,
     replies: &mpsc::Sender<Message>,
@@ -235,6 +240,9 @@ async fn handle(
             });
             Ok(())
         }
+        Ok(ClientMessage::PermissionResponse { data }) => session
+            .answer_permission(&data, client)
+            .map_err(|error| error.to_string()),
     };
     if let Err(error) = outcome {
         let _ = replies.send(frame(&ServerMessage::error(error))).await;

@@ -258,7 +258,7 @@ async fn a_hung_agent_that_ignores_an_interrupt_is_restarted_and_the_session_goe
 #[tokio::test]
 async fn an_agent_control_request_the_server_does_not_serve_is_refused_at_once() {
     let (_server, mut client) = start().await;
-    client.say("[[ask:can_use_tool]]").await;
+    client.say("[[ask:elicitation]]").await;
     let frames = client.turn().await;
     // The request itself is the server's business, never relayed.
     assert!(
@@ -269,7 +269,24 @@ async fn an_agent_control_request_the_server_does_not_serve_is_refused_at_once()
     );
     assert_eq!(
         assistant_text(&frames),
-        r#"answer: {"subtype":"error","request_id":"fake-ask","error":"Unsupported control request subtype: can_use_tool","error_code":"unsupported_request"}"#
+        r#"answer: {"subtype":"error","request_id":"fake-ask","error":"Unsupported control request subtype: elicitation","error_code":"unsupported_request"}"#
+    );
+}
+
+#[tokio::test]
+async fn a_permission_request_the_server_cannot_read_is_denied_at_once() {
+    let (_server, mut client) = start().await;
+    client.say("[[ask:can_use_tool]]").await;
+    let frames = client.turn().await;
+    assert!(
+        !frames
+            .iter()
+            .any(|f| matches!(f, ServerMessage::PermissionRequest { .. })),
+        "no prompt for people: {frames:?}"
+    );
+    assert_eq!(
+        assistant_text(&frames),
+        r#"answer: {"subtype":"success","request_id":"fake-ask","response":{"behavior":"deny","message":"an unreadable permission request: missing field `tool_name`"}}"#
     );
 }
 

@@ -224,7 +224,7 @@ async fn bad_input_gets_an_error_and_breaks_nothing() {
         ),
         (
             r#"{"type":"bogus"}"#,
-            r#"Unknown message type "bogus": expected "user_message" or "interrupt""#,
+            r#"Unknown message type "bogus": expected "user_message", "interrupt" or "permission_response""#,
         ),
         // Each of these crashed the original server (original-server.md 3.7).
         (

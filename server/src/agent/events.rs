@@ -19,6 +19,8 @@ pub(crate) enum AgentEvent<'a> {
         request: AgentRequest,
         answer: Answer,
     },
+    /// The CLI withdraws one of its requests (an interrupt while it waits): no answer is due.
+    Cancelled { request_id: String },
     /// A line the CLI wrote to stderr.
     Stderr(&'a str),
     /// Something about its output that clients should know.

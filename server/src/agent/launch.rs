@@ -92,6 +92,10 @@ impl LaunchSpec {
             .permission_mode
             .unwrap_or(PermissionMode::BypassPermissions);
         args.push(format!("--permission-mode={}", mode.as_str()));
+        if mode.asks() {
+            // Its questions come to the session as `can_use_tool` requests, for people to answer.
+            args.push("--permission-prompt-tool=stdio".to_owned());
+        }
         // Lets a session switch to bypassPermissions later, as the original always allowed.
         args.push("--allow-dangerously-skip-permissions".to_owned());
         if let Some(model) = &config.model {
@@ -215,6 +219,7 @@ mod tests {
                 "--system-prompt=-be brief",
                 "--setting-sources=user,local",
                 "--permission-mode=acceptEdits",
+                "--permission-prompt-tool=stdio",
                 "--allow-dangerously-skip-permissions",
                 "--model=claude-x",
                 "--allowedTools=Read,Bash(git:*)",

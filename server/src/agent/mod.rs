@@ -19,4 +19,4 @@ pub(crate) use launch::{LaunchSpec, unstartable};
 pub use locate::LocateError;
 pub(crate) use locate::locate;
 pub(crate) use no_key::hint as no_key_hint;
-pub(crate) use process::{Agent, AgentError};
+pub(crate) use process::{Agent, AgentError, Answer};

@@ -372,7 +372,10 @@ fn act_on<'a>(shared: &Arc<Shared>, line: &'a [u8], events: &mut Vec<AgentEvent<
                 request_id,
             },
         }),
-        LineKind::ControlCancelRequest { .. } | LineKind::KeepAlive => {}
+        LineKind::ControlCancelRequest { request_id } => {
+            events.push(AgentEvent::Cancelled { request_id });
+        }
+        LineKind::KeepAlive => {}
     }
 }
 

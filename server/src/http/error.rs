@@ -8,7 +8,10 @@ use axum::{
 use claude_agent_protocol::sessions::ErrorAnswer;
 use thiserror::Error;
 
-use crate::{agent::AgentError, session::SessionError};
+use crate::{
+    agent::AgentError,
+    session::{PromptError, SessionError},
+};
 
 #[derive(Debug, Error)]
 pub(crate) enum ApiError {
@@ -33,7 +36,10 @@ impl ApiError {
             Self::NotJson => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Invalid(_) | Self::Session(SessionError::Config(_)) => StatusCode::BAD_REQUEST,
-            Self::NoSession(_) => StatusCode::NOT_FOUND,
+            Self::NoSession(_) | Self::Session(SessionError::Prompt(PromptError::Unknown(_))) => {
+                StatusCode::NOT_FOUND
+            }
+            Self::Session(SessionError::Prompt(PromptError::Resolved(_))) => StatusCode::CONFLICT,
             Self::DefaultSession
             | Self::Session(SessionError::Busy | SessionError::NothingToFork) => {
                 StatusCode::CONFLICT
@@ -52,6 +58,8 @@ impl ApiError {
             Self::TooLarge => "too_large",
             Self::Invalid(_) | Self::Session(SessionError::Config(_)) => "invalid_request",
             Self::NoSession(_) => "session_not_found",
+            Self::Session(SessionError::Prompt(PromptError::Unknown(_))) => "prompt_not_found",
+            Self::Session(SessionError::Prompt(PromptError::Resolved(_))) => "prompt_resolved",
             Self::DefaultSession => "default_session",
             Self::Session(SessionError::Busy) => "busy",
             Self::Session(SessionError::NothingToFork) => "nothing_to_fork",

@@ -43,6 +43,11 @@ pub(crate) fn router(state: AppState, www: &WwwDirs, body_timeout: Duration) -> 
         .route("/v1/sessions/{id}/fork", post(sessions::fork))
         .route("/v1/sessions/{id}/messages", post(sessions::message))
         .route("/v1/sessions/{id}/interrupt", post(sessions::interrupt))
+        .route("/v1/sessions/{id}/permissions", get(sessions::permissions))
+        .route(
+            "/v1/sessions/{id}/permissions/{request_id}",
+            post(sessions::answer_permission),
+        )
         .route("/v1/openapi.json", get(openapi::document))
         .layer(DefaultBodyLimit::max(MAX_MESSAGE))
         .layer(RequestBodyTimeoutLayer::new(body_timeout));

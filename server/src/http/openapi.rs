@@ -20,7 +20,9 @@ use super::sessions;
         sessions::delete,
         sessions::fork,
         sessions::message,
-        sessions::interrupt
+        sessions::interrupt,
+        sessions::permissions,
+        sessions::answer_permission
     )
 )]
 struct ApiDoc;

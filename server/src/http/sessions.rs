@@ -11,9 +11,12 @@ use axum::{
 };
 use claude_agent_protocol::{
     ClientMessage, QueryConfig, SessionInfo,
-    sessions::{CreateSession, ErrorAnswer, MessageAccepted, SessionList},
+    permissions::PermissionAnswer,
+    sessions::{CreateSession, ErrorAnswer, MessageAccepted, PermissionList, SessionList},
+    wire::read_data,
 };
 use futures_util::future::join_all;
+use serde_json::{Map, Value};
 
 use super::{body::JsonText, error::ApiError};
 use crate::session::{NewSession, Session, Sessions};
@@ -137,5 +140,40 @@ pub(super) async fn interrupt(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     find(&sessions, id)?.interrupt().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The permission prompts waiting for an answer, oldest first.
+#[utoipa::path(get, path = "/v1/sessions/{id}/permissions", tag = "permissions",
+    responses((status = 200, body = PermissionList), (status = 404, body = ErrorAnswer)))]
+pub(super) async fn permissions(
+    State(sessions): State<Arc<Sessions>>,
+    Path(id): Path<String>,
+) -> Result<Json<PermissionList>, ApiError> {
+    let permissions = find(&sessions, id)?.prompts();
+    Ok(Json(PermissionList { permissions }))
+}
+
+/// Answers a permission prompt, as a `permission_response` frame's `data` without its
+/// `request_id`: the first answer reaches the CLI, a later one is a `409`.
+#[utoipa::path(post, path = "/v1/sessions/{id}/permissions/{request_id}", tag = "permissions",
+    request_body(content = Object, description = "`behavior` (`allow` or `deny`), and \
+        `updated_input`, `updated_permissions`, `message`, `interrupt` as the prompt allows"),
+    responses((status = 204), (status = 400, body = ErrorAnswer), (status = 404, body = ErrorAnswer),
+              (status = 409, body = ErrorAnswer)))]
+pub(super) async fn answer_permission(
+    State(sessions): State<Arc<Sessions>>,
+    Path((id, request_id)): Path<(String, String)>,
+    JsonText(body): JsonText,
+) -> Result<StatusCode, ApiError> {
+    let session = find(&sessions, id)?;
+    // The path names the prompt; the body is the rest of the frame's `data`.
+    let invalid = |e: &dyn std::fmt::Display| ApiError::Invalid(e.to_string());
+    let mut data: Map<String, Value> = serde_json::from_str(&body).map_err(|e| invalid(&e))?;
+    data.insert("request_id".into(), request_id.into());
+    let answer: PermissionAnswer =
+        read_data("permission_response", &Value::Object(data).to_string())
+            .map_err(|e| invalid(&e))?;
+    session.answer_permission(&answer, "http")?;
     Ok(StatusCode::NO_CONTENT)
 }

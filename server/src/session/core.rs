@@ -9,7 +9,12 @@ use std::{
 };
 
 use claude_agent_protocol::{
-    MessageKind, QueryConfig, SdkUserMessage, Seq, ServerMessage, agent::ControlResponse,
+    MessageKind, QueryConfig, SdkUserMessage, Seq, ServerMessage,
+    agent::ControlResponse,
+    permissions::{
+        PermissionAnswer, PermissionBehavior, PermissionRequest, PermissionResolved,
+        ResolvedReason, denied,
+    },
     sessions::Usage,
 };
 use serde::Deserialize;
@@ -17,6 +22,7 @@ use serde::Deserialize;
 use super::{
     log::{EventLog, Retention},
     meta::Meta,
+    prompts::{PromptError, Prompts},
 };
 use crate::agent::{AgentEvent, AgentSink, Ready, no_key_hint};
 
@@ -50,6 +56,8 @@ struct State {
     /// User message `uuid`s sent, with the `seq` of their frame.
     uuids: HashMap<String, Seq>,
     uuid_order: VecDeque<String>,
+    /// Permission prompts waiting for a person.
+    prompts: Prompts,
 }
 
 /// A session's figures, as the API shows them.
@@ -91,6 +99,7 @@ impl Core {
                 delivered: latest,
                 uuids: HashMap::new(),
                 uuid_order: VecDeque::new(),
+                prompts: Prompts::default(),
             }),
         };
         let mut state = core.lock();
@@ -226,6 +235,38 @@ impl Core {
         })
     }
 
+    /// Gives `answer` to the CLI if its prompt is pending, and tells every client who (`by`)
+    /// answered.
+    pub(super) fn answer_permission(
+        &self,
+        answer: &PermissionAnswer,
+        by: &str,
+    ) -> Result<(), PromptError> {
+        self.log.append(|batch| {
+            let mut state = self.lock();
+            let (prompt, cli) = state.prompts.answer(answer)?;
+            let id = cli.request_id().to_owned();
+            cli.send(ControlResponse::success(id, answer.to_cli(&prompt)));
+            let frame = ServerMessage::PermissionResolved {
+                seq: None,
+                data: PermissionResolved {
+                    request_id: prompt.request_id,
+                    behavior: answer.behavior,
+                    by: Some(by.to_owned()),
+                    reason: ResolvedReason::Answered,
+                },
+            };
+            batch.push(Retention::Durable, |seq| frame.with_seq(seq).to_json());
+            state.last_activity = SystemTime::now();
+            Ok(())
+        })
+    }
+
+    /// The permission prompts waiting for an answer, oldest first.
+    pub(super) fn prompts(&self) -> Vec<PermissionRequest> {
+        self.lock().prompts.list()
+    }
+
     pub(super) fn messages(&self) -> u64 {
         self.lock().messages
     }
@@ -324,6 +365,26 @@ pub(super) fn sent_messages<'a>(frames: impl Iterator<Item = &'a str>) -> Vec<(S
         .collect()
 }
 
+/// The CLI's request to run a tool.
+const CAN_USE_TOOL: &str = "can_use_tool";
+
+/// The frame saying `prompt` ended without an answer: the CLI is told no, if told anything.
+fn resolved(
+    prompt: PermissionRequest,
+    by: Option<String>,
+    reason: ResolvedReason,
+) -> ServerMessage {
+    ServerMessage::PermissionResolved {
+        seq: None,
+        data: PermissionResolved {
+            request_id: prompt.request_id,
+            behavior: PermissionBehavior::Deny,
+            by,
+            reason,
+        },
+    }
+}
+
 impl AgentSink for Core {
     fn accept(&self, events: &mut Vec<AgentEvent<'_>>) {
         if events.is_empty() {
@@ -346,11 +407,32 @@ impl AgentSink for Core {
                             ServerMessage::sdk_message_json(raw, Some(seq))
                         });
                     }
+                    AgentEvent::Request { request, answer } if request.subtype == CAN_USE_TOOL => {
+                        match state.prompts.ask(request, answer) {
+                            Ok(prompt) => {
+                                let frame = ServerMessage::PermissionRequest {
+                                    seq: None,
+                                    data: prompt,
+                                };
+                                batch.push(Retention::Durable, |seq| frame.with_seq(seq).to_json());
+                            }
+                            Err((answer, problem)) => {
+                                tracing::warn!(%problem, "denying");
+                                let id = answer.request_id().to_owned();
+                                answer.send(ControlResponse::success(id, denied(&problem)));
+                            }
+                        }
+                    }
                     AgentEvent::Request { request, answer } => {
-                        // Nothing the CLI asks is served yet (permission prompts come later).
                         tracing::debug!(subtype = %request.subtype, "refusing an agent request");
                         let id = answer.request_id().to_owned();
                         answer.send(ControlResponse::unsupported(id, &request.subtype));
+                    }
+                    AgentEvent::Cancelled { request_id } => {
+                        if let Some(prompt) = state.prompts.withdraw(&request_id) {
+                            let frame = resolved(prompt, None, ResolvedReason::Cancelled);
+                            batch.push(Retention::Durable, |seq| frame.with_seq(seq).to_json());
+                        }
                     }
                     AgentEvent::Stderr(line) => {
                         let frame = ServerMessage::info(line);
@@ -362,6 +444,10 @@ impl AgentSink for Core {
                     }
                     AgentEvent::Exited { report, expected } => {
                         state.turns = 0;
+                        for prompt in state.prompts.drain() {
+                            let frame = resolved(prompt, None, ResolvedReason::Cancelled);
+                            batch.push(Retention::Durable, |seq| frame.with_seq(seq).to_json());
+                        }
                         if !expected {
                             state.exited = true;
                             let frame = ServerMessage::error(report);

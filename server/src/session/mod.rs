@@ -9,6 +9,7 @@
 mod core;
 mod log;
 mod meta;
+mod prompts;
 mod registry;
 mod store;
 
@@ -22,7 +23,9 @@ use std::{
 };
 
 use claude_agent_protocol::{
-    QueryConfig, SdkUserMessage, Seq, SessionInfo, SessionStatus, agent::ServerRequest,
+    QueryConfig, SdkUserMessage, Seq, SessionInfo, SessionStatus,
+    agent::ServerRequest,
+    permissions::{PermissionAnswer, PermissionRequest},
 };
 use thiserror::Error;
 use tokio_util::sync::CancellationToken;
@@ -32,6 +35,7 @@ pub(crate) use registry::{NewSession, Sessions};
 
 use self::core::Core;
 use crate::agent::{Agent, AgentError, Containment, LaunchSpec, unstartable};
+pub(crate) use prompts::PromptError;
 
 /// What every session of the server is started with.
 #[derive(Debug)]
@@ -73,6 +77,8 @@ pub(crate) enum SessionError {
     /// A config no agent can start with.
     #[error("{0}")]
     Config(String),
+    #[error(transparent)]
+    Prompt(#[from] PromptError),
 }
 
 /// What sending a user message did.
@@ -277,6 +283,20 @@ impl Session {
         let agent = Agent::spawn(&spec, settings.containment, self.core.clone()).await?;
         self.core.started(agent.pid(), resume.as_deref());
         Ok(agent)
+    }
+
+    /// Answers a permission prompt for `by` (a client's id): the first answer reaches the CLI.
+    pub(crate) fn answer_permission(
+        &self,
+        answer: &PermissionAnswer,
+        by: &str,
+    ) -> Result<(), SessionError> {
+        Ok(self.core.answer_permission(answer, by)?)
+    }
+
+    /// The permission prompts waiting for an answer, oldest first.
+    pub(crate) fn prompts(&self) -> Vec<PermissionRequest> {
+        self.core.prompts()
     }
 
     /// Interrupts the running turn; without a running agent there is nothing to interrupt. An
