@@ -9,6 +9,10 @@ use claude_agent_protocol::config::{
     AgentDefinition, PermissionMode, QueryConfig, SettingSource, SystemPrompt,
 };
 
+/// The CLI's questions (a tool to approve, `AskUserQuestion`, a plan) come to the session as
+/// `can_use_tool` requests, for people to answer.
+const PROMPT_TOOL: &str = "--permission-prompt-tool=stdio";
+
 /// Longer prompts go to the CLI in a file: one argument may hold 128 KiB at most on Linux.
 const INLINE_PROMPT_BYTES: usize = 32 << 10;
 
@@ -93,8 +97,7 @@ impl LaunchSpec {
             .unwrap_or(PermissionMode::BypassPermissions);
         args.push(format!("--permission-mode={}", mode.as_str()));
         if mode.asks() {
-            // Its questions come to the session as `can_use_tool` requests, for people to answer.
-            args.push("--permission-prompt-tool=stdio".to_owned());
+            args.push(PROMPT_TOOL.to_owned());
         }
         // Lets a session switch to bypassPermissions later, as the original always allowed.
         args.push("--allow-dangerously-skip-permissions".to_owned());
@@ -155,6 +158,15 @@ impl LaunchSpec {
             resume: resume.map(str::to_owned),
             files,
         }
+    }
+
+    /// The same, with the CLI's questions coming to people in any mode: a client that knows
+    /// permission prompts answers them, where the original's clients never could.
+    pub(crate) fn asking_people(mut self) -> Self {
+        if !self.args.iter().any(|arg| arg == PROMPT_TOOL) {
+            self.args.push(PROMPT_TOOL.to_owned());
+        }
+        self
     }
 }
 

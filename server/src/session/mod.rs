@@ -280,6 +280,9 @@ impl Session {
             fork,
         );
         spec.env.extend(settings.agent_env.iter().cloned());
+        if self.surface == Surface::V1 {
+            spec = spec.asking_people();
+        }
         let agent = Agent::spawn(&spec, settings.containment, self.core.clone()).await?;
         self.core.started(agent.pid(), resume.as_deref());
         Ok(agent)
