@@ -7,7 +7,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use thiserror::Error;
 
-use crate::{config::AgentDefinition, user_message::SdkUserMessage};
+use crate::{
+    config::{AgentDefinition, PermissionMode},
+    user_message::SdkUserMessage,
+};
 
 /// One line for the CLI's stdin. Every variant is a typed value: nothing a client sent reaches
 /// the CLI without being parsed and re-serialized, because one bad line kills it.
@@ -49,6 +52,17 @@ pub enum ServerRequest {
     },
     /// Abort the running turn.
     Interrupt,
+    /// The model for the next turns (`null`: the default).
+    SetModel {
+        model: Option<String>,
+    },
+    SetPermissionMode {
+        mode: PermissionMode,
+    },
+    /// The thinking budget (`null`: the default).
+    SetMaxThinkingTokens {
+        max_thinking_tokens: Option<u32>,
+    },
 }
 
 impl ServerRequest {
@@ -57,6 +71,9 @@ impl ServerRequest {
         match self {
             Self::Initialize { .. } => "initialize",
             Self::Interrupt => "interrupt",
+            Self::SetModel { .. } => "set_model",
+            Self::SetPermissionMode { .. } => "set_permission_mode",
+            Self::SetMaxThinkingTokens { .. } => "set_max_thinking_tokens",
         }
     }
 }

@@ -36,6 +36,9 @@ pub struct QueryConfig {
     pub permission_mode: Option<PermissionMode>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_turns: Option<u32>,
+    /// The thinking budget in tokens; the CLI's default when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_thinking_tokens: Option<u32>,
     /// The agent's working directory; the server's workspace when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cwd: Option<String>,
@@ -72,7 +75,7 @@ pub enum ConfigError {
 
 impl QueryConfig {
     /// The camelCase names of every field, in declaration order.
-    pub const FIELDS: [&'static str; 13] = [
+    pub const FIELDS: [&'static str; 14] = [
         "agents",
         "allowedTools",
         "disallowedTools",
@@ -82,6 +85,7 @@ impl QueryConfig {
         "anthropicApiKey",
         "permissionMode",
         "maxTurns",
+        "maxThinkingTokens",
         "cwd",
         "includePartialMessages",
         "settingSources",

@@ -8,6 +8,7 @@
 pub mod agent;
 pub mod config;
 pub mod content;
+pub mod control;
 pub mod permissions;
 pub mod schema;
 pub mod sessions;

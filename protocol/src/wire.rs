@@ -8,6 +8,7 @@ use serde_json::value::RawValue;
 use thiserror::Error;
 
 use crate::{
+    control::{Control, ControlResult},
     permissions::{PermissionAnswer, PermissionRequest, PermissionResolved},
     schema::Kind,
     user_message::SdkUserMessage,
@@ -25,6 +26,9 @@ pub enum ClientMessage {
     Interrupt,
     /// An answer to a `permission_request`: the first reaches the CLI.
     PermissionResponse { data: PermissionAnswer },
+    /// A live change to the session (model, permission mode, thinking budget, interrupt),
+    /// answered with `control_result`.
+    Control { data: Control },
 }
 
 /// Why a client frame was rejected; the `Display` text is what the client reads.
@@ -35,8 +39,8 @@ pub enum ClientMessageError {
     #[error("Invalid message format: expected a JSON object with a string \"type\", found {0}")]
     NotAMessage(&'static str),
     #[error(
-        "Unknown message type {0:?}: expected \"user_message\", \"interrupt\" or \
-         \"permission_response\""
+        "Unknown message type {0:?}: expected \"user_message\", \"interrupt\", \
+         \"permission_response\" or \"control\""
     )]
     UnknownType(String),
     #[error("Invalid {kind} message: {detail}")]
@@ -87,6 +91,13 @@ impl ClientMessage {
                     detail: "missing field `data`".to_owned(),
                 })?;
                 read_data(&kind, data.get()).map(|data| Self::PermissionResponse { data })
+            }
+            "control" => {
+                let data = frame.data.ok_or_else(|| ClientMessageError::Invalid {
+                    kind: kind.to_string(),
+                    detail: "missing field `data`".to_owned(),
+                })?;
+                read_data(&kind, data.get()).map(|data| Self::Control { data })
             }
             _ => Err(ClientMessageError::UnknownType(kind.into_owned())),
         }
@@ -209,6 +220,8 @@ pub enum ServerMessage {
         seq: Option<Seq>,
         data: PermissionResolved,
     },
+    /// The answer to this client's `control` frame.
+    ControlResult { data: ControlResult },
 }
 
 impl ServerMessage {
@@ -237,7 +250,9 @@ impl ServerMessage {
             | Self::Info { seq, .. }
             | Self::PermissionRequest { seq, .. }
             | Self::PermissionResolved { seq, .. } => *seq,
-            Self::Connected { .. } | Self::ResyncRequired { .. } => None,
+            Self::Connected { .. } | Self::ResyncRequired { .. } | Self::ControlResult { .. } => {
+                None
+            }
         }
     }
 
@@ -250,7 +265,7 @@ impl ServerMessage {
             | Self::Info { seq, .. }
             | Self::PermissionRequest { seq, .. }
             | Self::PermissionResolved { seq, .. } => *seq = Some(number),
-            Self::Connected { .. } | Self::ResyncRequired { .. } => {}
+            Self::Connected { .. } | Self::ResyncRequired { .. } | Self::ControlResult { .. } => {}
         }
         self
     }
@@ -343,6 +358,9 @@ impl TryFrom<ServerFrame> for ServerMessage {
             },
             "permission_resolved" => Self::PermissionResolved {
                 seq,
+                data: serde_json::from_str(data(frame.data)?.get()).map_err(|e| e.to_string())?,
+            },
+            "control_result" => Self::ControlResult {
                 data: serde_json::from_str(data(frame.data)?.get()).map_err(|e| e.to_string())?,
             },
             other => return Err(format!("unknown server message type {other:?}")),

@@ -67,7 +67,7 @@ fn bad_client_frames_name_the_problem() {
     );
     assert_eq!(
         error(r#"{"type":"bogus"}"#),
-        r#"Unknown message type "bogus": expected "user_message", "interrupt" or "permission_response""#
+        r#"Unknown message type "bogus": expected "user_message", "interrupt", "permission_response" or "control""#
     );
     assert_eq!(
         error(r#"{"type":"user_message"}"#),

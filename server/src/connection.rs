@@ -243,6 +243,17 @@ async fn handle(
         Ok(ClientMessage::PermissionResponse { data }) => session
             .answer_permission(&data, client)
             .map_err(|error| error.to_string()),
+        Ok(ClientMessage::Control { data }) => {
+            // The CLI answers in its own time: this client's frames go on meanwhile.
+            let (session, replies) = (session.clone(), replies.clone());
+            tokio::spawn(async move {
+                let data = session.control(data).await;
+                let _ = replies
+                    .send(frame(&ServerMessage::ControlResult { data }))
+                    .await;
+            });
+            Ok(())
+        }
     };
     if let Err(error) = outcome {
         let _ = replies.send(frame(&ServerMessage::error(error))).await;

@@ -224,7 +224,7 @@ async fn bad_input_gets_an_error_and_breaks_nothing() {
         ),
         (
             r#"{"type":"bogus"}"#,
-            r#"Unknown message type "bogus": expected "user_message", "interrupt" or "permission_response""#,
+            r#"Unknown message type "bogus": expected "user_message", "interrupt", "permission_response" or "control""#,
         ),
         // Each of these crashed the original server (original-server.md 3.7).
         (

@@ -119,6 +119,9 @@ impl LaunchSpec {
         if let Some(turns) = config.max_turns {
             args.push(format!("--max-turns={turns}"));
         }
+        if let Some(tokens) = config.max_thinking_tokens {
+            args.push(format!("--max-thinking-tokens={tokens}"));
+        }
         if config.include_partial_messages == Some(true) {
             args.push("--include-partial-messages".to_owned());
         }

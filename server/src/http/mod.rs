@@ -43,6 +43,7 @@ pub(crate) fn router(state: AppState, www: &WwwDirs, body_timeout: Duration) -> 
         .route("/v1/sessions/{id}/fork", post(sessions::fork))
         .route("/v1/sessions/{id}/messages", post(sessions::message))
         .route("/v1/sessions/{id}/interrupt", post(sessions::interrupt))
+        .route("/v1/sessions/{id}/control", post(sessions::control))
         .route("/v1/sessions/{id}/permissions", get(sessions::permissions))
         .route(
             "/v1/sessions/{id}/permissions/{request_id}",

@@ -21,6 +21,7 @@ use super::sessions;
         sessions::fork,
         sessions::message,
         sessions::interrupt,
+        sessions::control,
         sessions::permissions,
         sessions::answer_permission
     )

@@ -11,6 +11,7 @@ use axum::{
 };
 use claude_agent_protocol::{
     ClientMessage, QueryConfig, SessionInfo,
+    control::{Control, ControlResult},
     permissions::PermissionAnswer,
     sessions::{CreateSession, ErrorAnswer, MessageAccepted, PermissionList, SessionList},
     wire::read_data,
@@ -176,4 +177,20 @@ pub(super) async fn answer_permission(
             .map_err(|e| invalid(&e))?;
     session.answer_permission(&answer, "http")?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Changes the running session (model, permission mode, thinking budget, interrupt), as a
+/// `control` frame's `data`: the CLI's answer, which the session's config keeps.
+#[utoipa::path(post, path = "/v1/sessions/{id}/control", tag = "sessions", request_body = Control,
+    responses((status = 200, body = ControlResult), (status = 400, body = ErrorAnswer),
+              (status = 404, body = ErrorAnswer)))]
+pub(super) async fn control(
+    State(sessions): State<Arc<Sessions>>,
+    Path(id): Path<String>,
+    JsonText(body): JsonText,
+) -> Result<Json<ControlResult>, ApiError> {
+    let session = find(&sessions, id)?;
+    let control: Control =
+        read_data("control", &body).map_err(|e| ApiError::Invalid(e.to_string()))?;
+    Ok(Json(session.control(control).await))
 }

@@ -25,6 +25,7 @@ use std::{
 use claude_agent_protocol::{
     QueryConfig, SdkUserMessage, Seq, SessionInfo, SessionStatus,
     agent::ServerRequest,
+    control::{Control, ControlChange, ControlResult},
     permissions::{PermissionAnswer, PermissionRequest},
 };
 use thiserror::Error;
@@ -300,6 +301,56 @@ impl Session {
     /// The permission prompts waiting for an answer, oldest first.
     pub(crate) fn prompts(&self) -> Vec<PermissionRequest> {
         self.core.prompts()
+    }
+
+    /// Applies a live change and says how it went: the running agent's answer, and the config
+    /// keeps the change, so an agent started later (a restart, `--resume`) has it too.
+    pub(crate) async fn control(&self, control: Control) -> ControlResult {
+        let request_id = control
+            .request_id
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let subtype = control.change.subtype().to_owned();
+        let applied = self.apply(control.change).await;
+        ControlResult {
+            request_id,
+            subtype,
+            ok: applied.is_ok(),
+            error: applied.err().map(|error| error.to_string()),
+        }
+    }
+
+    async fn apply(&self, change: ControlChange) -> Result<(), SessionError> {
+        let request = match &change {
+            ControlChange::Interrupt => return self.interrupt().await,
+            ControlChange::SetModel { model } => ServerRequest::SetModel {
+                model: model.clone(),
+            },
+            ControlChange::SetPermissionMode { mode } => {
+                ServerRequest::SetPermissionMode { mode: *mode }
+            }
+            ControlChange::SetMaxThinkingTokens {
+                max_thinking_tokens,
+            } => ServerRequest::SetMaxThinkingTokens {
+                max_thinking_tokens: *max_thinking_tokens,
+            },
+        };
+        let running = self.agent.lock().await.clone().filter(Agent::is_running);
+        if let Some(agent) = running {
+            agent.request(request).await?;
+        }
+        let mut config = self.config();
+        match change {
+            ControlChange::SetModel { model } => {
+                config.model = model.filter(|model| model != "default");
+            }
+            ControlChange::SetPermissionMode { mode } => config.permission_mode = Some(mode),
+            ControlChange::SetMaxThinkingTokens {
+                max_thinking_tokens,
+            } => config.max_thinking_tokens = max_thinking_tokens,
+            ControlChange::Interrupt => {}
+        }
+        self.core.set_config(config);
+        Ok(())
     }
 
     /// Interrupts the running turn; without a running agent there is nothing to interrupt. An
