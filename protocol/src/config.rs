@@ -39,6 +39,10 @@ pub struct QueryConfig {
     /// The thinking budget in tokens; the CLI's default when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_thinking_tokens: Option<u32>,
+    /// A permission prompt with no client attached is denied after this many seconds; it
+    /// waits for one when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permission_timeout_seconds: Option<u32>,
     /// The agent's working directory; the server's workspace when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cwd: Option<String>,
@@ -75,7 +79,7 @@ pub enum ConfigError {
 
 impl QueryConfig {
     /// The camelCase names of every field, in declaration order.
-    pub const FIELDS: [&'static str; 14] = [
+    pub const FIELDS: [&'static str; 15] = [
         "agents",
         "allowedTools",
         "disallowedTools",
@@ -86,6 +90,7 @@ impl QueryConfig {
         "permissionMode",
         "maxTurns",
         "maxThinkingTokens",
+        "permissionTimeoutSeconds",
         "cwd",
         "includePartialMessages",
         "settingSources",

@@ -106,6 +106,7 @@ pub async fn run(args: Args) -> Result<(), ServerError> {
         async move { sessions.legacy().prewarm().await }
     });
     tokio::spawn(hibernate_idle(sessions.clone(), args.idle_timeout));
+    tokio::spawn(expire_prompts(sessions.clone()));
 
     let app = router(state, &www, args.header_timeout);
     let limits = Limits {
@@ -141,6 +142,15 @@ fn contain(asked: Option<Containment>) -> Result<Containment, ServerError> {
     mode.prepare().map_err(|error| refused(error.to_string()))?;
     tracing::info!(containment = mode.arg(), "agents' processes end with them");
     Ok(mode)
+}
+
+/// Denies, every second or so, the prompts whose sessions' timeouts passed with no client.
+async fn expire_prompts(sessions: Arc<Sessions>) {
+    let mut ticks = tokio::time::interval(Duration::from_millis(500));
+    loop {
+        ticks.tick().await;
+        sessions.expire_prompts();
+    }
 }
 
 /// Checks for idle sessions a few times per `idle` timeout, and hibernates them.

@@ -321,3 +321,41 @@ async fn bad_answers_are_refused_and_the_prompt_stays() {
     assert_eq!(resolved.by.as_deref(), Some("http"));
     assert!(tool_results(&client.turn().await).0.contains("kept"));
 }
+
+#[tokio::test]
+async fn with_no_client_a_prompt_is_denied_after_the_session_s_timeout() {
+    let api = MockApi::start().await;
+    let server = TestServer::with_claude(Path::new(SERVER), &api.base_url()).await;
+    let config = json!({"permissionMode": "default", "permissionTimeoutSeconds": 1});
+    let session = server.create_session(&json!({"config": config})).await;
+    let id = session["id"].as_str().unwrap();
+    let (mut client, _) = attach(&server, id).await;
+    let asked = ask_to_run(&mut client, "echo timed-out").await;
+    drop(client);
+    // A second after the client left, with nobody there, it is denied.
+    server
+        .wait_for_session(id, |info| info["clients"] == 0)
+        .await;
+    let path = format!("/v1/sessions/{id}/permissions");
+    let deadline = tokio::time::Instant::now() + claude_agent_testkit::PATIENCE;
+    while server.request(Method::GET, &path, None).await.1["permissions"] != json!([]) {
+        assert!(tokio::time::Instant::now() < deadline, "never denied");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // A client coming back sees why.
+    let (mut back, _) = server
+        .attach_to(&format!("/v1/sessions/{id}/ws?after=0"))
+        .await;
+    let resolved = resolution(&mut back).await;
+    assert_eq!(resolved.request_id, asked.request_id);
+    assert_eq!(
+        (resolved.behavior, resolved.reason, resolved.by),
+        (PermissionBehavior::Deny, ResolvedReason::Timeout, None)
+    );
+    let frames = back.turn().await;
+    let (text, failed) = tool_results(&frames);
+    assert!(
+        failed && text.contains("No one answered within 1s"),
+        "{text}"
+    );
+}

@@ -5,7 +5,7 @@ use std::{
     collections::{HashMap, VecDeque},
     path::PathBuf,
     sync::{Mutex, MutexGuard},
-    time::{Duration, SystemTime},
+    time::{Duration, Instant, SystemTime},
 };
 
 use claude_agent_protocol::{
@@ -260,6 +260,28 @@ impl Core {
             state.last_activity = SystemTime::now();
             Ok(())
         })
+    }
+
+    /// Denies the prompts nobody answered within `timeout` of being asked or of `alone`, when
+    /// the last client left.
+    pub(super) fn expire_prompts(&self, alone: Instant, timeout: Duration) {
+        self.log.append(|batch| {
+            let mut state = self.lock();
+            for (prompt, cli) in state.prompts.expired(alone, timeout) {
+                let why = format!(
+                    "No one answered within {} with no client attached.",
+                    humantime::format_duration(timeout)
+                );
+                let id = cli.request_id().to_owned();
+                cli.send(ControlResponse::success(id, denied(&why)));
+                let frame = resolved(prompt, None, ResolvedReason::Timeout);
+                batch.push(Retention::Durable, |seq| frame.with_seq(seq).to_json());
+            }
+        });
+    }
+
+    pub(super) fn has_prompts(&self) -> bool {
+        !self.lock().prompts.is_empty()
     }
 
     /// The permission prompts waiting for an answer, oldest first.

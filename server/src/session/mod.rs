@@ -19,7 +19,7 @@ use std::{
         Arc,
         atomic::{AtomicBool, AtomicU32, Ordering},
     },
-    time::{Duration, SystemTime},
+    time::{Duration, Instant, SystemTime},
 };
 
 use claude_agent_protocol::{
@@ -107,6 +107,8 @@ pub(crate) struct Session {
     /// An interrupt waits for the agent's answer: another adds nothing.
     interrupting: AtomicBool,
     clients: AtomicU32,
+    /// When the last client left (or the session began): prompts time out from then.
+    alone_since: std::sync::Mutex<Instant>,
 }
 
 impl Session {
@@ -122,6 +124,7 @@ impl Session {
             ended: CancellationToken::new(),
             interrupting: AtomicBool::new(false),
             clients: AtomicU32::new(0),
+            alone_since: std::sync::Mutex::new(Instant::now()),
         }
     }
 
@@ -303,6 +306,19 @@ impl Session {
         self.core.prompts()
     }
 
+    /// Denies the prompts left unanswered with no client attached for the config's
+    /// `permissionTimeoutSeconds`, if it sets one.
+    pub(crate) fn expire_prompts(&self) {
+        if self.clients.load(Ordering::SeqCst) > 0 || !self.core.has_prompts() {
+            return;
+        }
+        if let Some(seconds) = self.config().permission_timeout_seconds {
+            let alone = *lock(&self.alone_since);
+            let timeout = Duration::from_secs(seconds.into());
+            self.core.expire_prompts(alone, timeout);
+        }
+    }
+
     /// Applies a live change and says how it went: the running agent's answer, and the config
     /// keeps the change, so an agent started later (a restart, `--resume`) has it too.
     pub(crate) async fn control(&self, control: Control) -> ControlResult {
@@ -477,7 +493,15 @@ impl Attached {
 
 impl Drop for Attached {
     fn drop(&mut self) {
-        self.0.clients.fetch_sub(1, Ordering::SeqCst);
+        if self.0.clients.fetch_sub(1, Ordering::SeqCst) == 1 {
+            *lock(&self.0.alone_since) = Instant::now();
+        }
         self.0.core.touch();
     }
+}
+
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -1,7 +1,10 @@
 //! A session's permission prompts: the CLI's `can_use_tool` requests waiting for a person, each
 //! answered once, by whichever client answers first.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::{
+    collections::{BTreeMap, VecDeque},
+    time::{Duration, Instant},
+};
 
 use claude_agent_protocol::{
     agent::AgentRequest,
@@ -23,10 +26,18 @@ pub(crate) enum PromptError {
     Resolved(String),
 }
 
+/// A prompt, the CLI's answer to give, and when it was asked.
+#[derive(Debug)]
+struct Pending {
+    prompt: PermissionRequest,
+    answer: Answer,
+    asked: Instant,
+}
+
 #[derive(Debug, Default)]
 pub(super) struct Prompts {
     /// By request id, oldest first (the CLI's ids are UUIDs: the order is kept apart).
-    pending: BTreeMap<u64, (PermissionRequest, Answer)>,
+    pending: BTreeMap<u64, Pending>,
     next: u64,
     resolved: VecDeque<String>,
 }
@@ -43,7 +54,12 @@ impl Prompts {
         fields.insert("request_id".into(), answer.request_id().into());
         match serde_json::from_value::<PermissionRequest>(Value::Object(fields)) {
             Ok(prompt) => {
-                self.pending.insert(self.next, (prompt.clone(), answer));
+                let pending = Pending {
+                    prompt: prompt.clone(),
+                    answer,
+                    asked: Instant::now(),
+                };
+                self.pending.insert(self.next, pending);
                 self.next += 1;
                 Ok(prompt)
             }
@@ -71,6 +87,27 @@ impl Prompts {
         self.take(request_id).map(|(prompt, _)| prompt)
     }
 
+    /// The prompts unanswered for `timeout` since they were asked or since `alone` (when the
+    /// last client left), whichever is later: taken out to be denied.
+    pub(super) fn expired(
+        &mut self,
+        alone: Instant,
+        timeout: Duration,
+    ) -> Vec<(PermissionRequest, Answer)> {
+        let now = Instant::now();
+        let ids: Vec<String> = self
+            .pending
+            .values()
+            .filter(|p| p.asked.max(alone) + timeout <= now)
+            .map(|p| p.prompt.request_id.clone())
+            .collect();
+        ids.iter().filter_map(|id| self.take(id)).collect()
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.pending.is_empty()
+    }
+
     /// Every pending prompt, taken out: their agent is gone.
     pub(super) fn drain(&mut self) -> Vec<PermissionRequest> {
         let ids: Vec<String> = self.list().into_iter().map(|p| p.request_id).collect();
@@ -79,20 +116,20 @@ impl Prompts {
 
     /// The pending prompts, oldest first.
     pub(super) fn list(&self) -> Vec<PermissionRequest> {
-        self.pending.values().map(|(p, _)| p.clone()).collect()
+        self.pending.values().map(|p| p.prompt.clone()).collect()
     }
 
     fn take(&mut self, request_id: &str) -> Option<(PermissionRequest, Answer)> {
         let key = *self
             .pending
             .iter()
-            .find(|(_, (prompt, _))| prompt.request_id == request_id)?
+            .find(|(_, p)| p.prompt.request_id == request_id)?
             .0;
         let taken = self.pending.remove(&key)?;
         if self.resolved.len() == REMEMBERED {
             self.resolved.pop_front();
         }
         self.resolved.push_back(request_id.to_owned());
-        Some(taken)
+        Some((taken.prompt, taken.answer))
     }
 }

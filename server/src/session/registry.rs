@@ -154,6 +154,13 @@ impl Sessions {
         join_all(sessions.iter().map(|s| s.hibernate_if_idle(idle))).await;
     }
 
+    /// Denies the permission prompts that waited too long with no client attached.
+    pub(crate) fn expire_prompts(&self) {
+        for session in self.read().values() {
+            session.expire_prompts();
+        }
+    }
+
     /// Ends every agent, together.
     pub(crate) async fn shutdown(&self) {
         let sessions: Vec<_> = self.read().values().cloned().collect();
