@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 const FULL: &str = r#"{"agents":{"r":{"description":"d","prompt":"p","tools":["Read"],"disallowedTools":["Bash"],"model":"haiku"}},
   "allowedTools":["Read"],"disallowedTools":["Bash"],"systemPrompt":{"type":"preset","preset":"claude_code","append":"x"},
   "model":"m","mcpServers":{"s":{"type":"sse","url":"http://127.0.0.1:9/sse","headers":{"a":"b"}}},
-  "anthropicApiKey":"sk-secret","permissionMode":"plan","maxTurns":2,"cwd":"/w","includePartialMessages":true,
+  "anthropicApiKey":"sk-secret","permissionMode":"plan","maxTurns":2,"maxThinkingTokens":1024,"permissionTimeoutSeconds":30,"cwd":"/w","includePartialMessages":true,
   "settingSources":["user","project","local"],"additionalDirectories":["/x"]}"#;
 
 #[test]
