@@ -63,6 +63,10 @@ pub enum ServerRequest {
     SetMaxThinkingTokens {
         max_thinking_tokens: Option<u32>,
     },
+    /// Withdraws a queued user message; answered `{"cancelled": bool}`.
+    CancelAsyncMessage {
+        message_uuid: String,
+    },
 }
 
 impl ServerRequest {
@@ -74,6 +78,7 @@ impl ServerRequest {
             Self::SetModel { .. } => "set_model",
             Self::SetPermissionMode { .. } => "set_permission_mode",
             Self::SetMaxThinkingTokens { .. } => "set_max_thinking_tokens",
+            Self::CancelAsyncMessage { .. } => "cancel_async_message",
         }
     }
 }

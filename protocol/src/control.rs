@@ -44,6 +44,9 @@ pub enum ControlChange {
     },
     /// Ends the running turn, as an `interrupt` frame does.
     Interrupt,
+    /// Withdraws a message still queued behind the running turn (by its `uuid`); one that has
+    /// started is not.
+    CancelMessage { uuid: String },
 }
 
 impl ControlChange {
@@ -53,6 +56,7 @@ impl ControlChange {
             Self::SetPermissionMode { .. } => "set_permission_mode",
             Self::SetMaxThinkingTokens { .. } => "set_max_thinking_tokens",
             Self::Interrupt => "interrupt",
+            Self::CancelMessage { .. } => "cancel_message",
         }
     }
 }

@@ -65,6 +65,10 @@ pub struct SessionInfo {
     pub cli_session_id: Option<String>,
     pub usage: Usage,
     pub total_cost_usd: f64,
+    /// User messages (their `uuid`s) waiting for the running turn to end, oldest first; a
+    /// `cancel_message` control withdraws one.
+    #[serde(default)]
+    pub queued: Vec<String>,
 }
 
 /// `GET /v1/sessions`: every session, oldest first.

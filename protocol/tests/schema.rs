@@ -62,6 +62,7 @@ const CORPUS: &[&str] = &[
     r#"{"type":"control","data":{"subtype":"set_permission_mode","mode":"plan"}}"#,
     r#"{"type":"control","data":{"subtype":"set_max_thinking_tokens","max_thinking_tokens":1024}}"#,
     r#"{"type":"control","data":{"subtype":"interrupt"}}"#,
+    r#"{"type":"control","data":{"request_id":"c2","subtype":"cancel_message","uuid":"m-3"}}"#,
     "null",
     "7",
     r#""interrupt""#,

@@ -187,3 +187,60 @@ async fn what_the_cli_refuses_or_no_control_is_said_so() {
     assert!(result["request_id"].is_string());
     assert!(result["ok"].is_boolean(), "{result}");
 }
+
+/// A user message frame saying `text`, with `uuid`.
+fn say_as(text: &str, uuid: &str) -> String {
+    json!({"type": "user_message", "data": {"type": "user", "parent_tool_use_id": null,
+        "uuid": uuid, "message": {"role": "user", "content": text}}})
+    .to_string()
+}
+
+#[tokio::test]
+async fn messages_sent_during_a_turn_queue_in_order_and_one_can_be_withdrawn() {
+    let (api, server, id, mut client) = start().await;
+    // A turn of four seconds; once it has started, three more messages.
+    client.send(&say_as("[[slow:40:100]]", "m-1")).await;
+    client
+        .until(|f| sdk(f).is_some_and(|m| m["type"] == "system" && m["subtype"] == "init"))
+        .await;
+    client.send(&say_as("queued second", "m-2")).await;
+    client.send(&say_as("queued third", "m-3")).await;
+    client.send(&say_as("queued fourth", "m-4")).await;
+    // The session shows what waits, and every client sees the CLI queue each message.
+    let info = server
+        .wait_for_session(&id, |info| {
+            info["queued"].as_array().is_some_and(|q| q.len() == 3)
+        })
+        .await;
+    assert_eq!(info["queued"], json!(["m-2", "m-3", "m-4"]));
+    let cancel = json!({"subtype": "cancel_message", "uuid": "m-3"});
+    let result = control(&mut client, cancel).await;
+    assert!(result.ok, "{result:?}");
+
+    // The rest run in order (the CLI may take queued ones in one turn); the withdrawn one
+    // never reaches the model.
+    let lifecycle = |uuid: &'static str, state: &'static str| {
+        move |f: &ServerMessage| {
+            sdk(f).is_some_and(|m| {
+                m["type"] == "command_lifecycle" && m["command_uuid"] == uuid && m["state"] == state
+            })
+        }
+    };
+    let frames = client.until(lifecycle("m-4", "completed")).await;
+    assert!(
+        frames.iter().any(lifecycle("m-3", "cancelled")),
+        "{frames:?}"
+    );
+    assert!(api.sent_history("queued fourth", "queued second").await);
+    let bodies: Vec<String> = api.requests().iter().map(|r| r.body.to_string()).collect();
+    assert!(!bodies.iter().any(|b| b.contains("queued third")));
+    let info = server.session_info(&id).await;
+    assert_eq!(info["queued"], json!([]));
+    // Too late: it has run.
+    let again = control(
+        &mut client,
+        json!({"subtype": "cancel_message", "uuid": "m-2"}),
+    )
+    .await;
+    assert!(!again.ok && again.error.unwrap().contains("is queued"));
+}

@@ -18,6 +18,7 @@ use claude_agent_protocol::{
     agent::{ControlResponse, ControlToAgent, ServerRequest},
 };
 use nix::{sys::signal::Signal, unistd::Pid};
+use serde_json::Value;
 use thiserror::Error;
 use tokio::{
     io::{AsyncRead, AsyncReadExt},
@@ -218,6 +219,19 @@ impl Agent {
         request: ServerRequest,
         within: Duration,
     ) -> Result<(), AgentError> {
+        self.ask_within(request, within).await.map(drop)
+    }
+
+    /// Sends a control request; the CLI's answer (`response`), if it gave one.
+    pub(crate) async fn ask(&self, request: ServerRequest) -> Result<Option<Value>, AgentError> {
+        self.ask_within(request, REQUEST_TIMEOUT).await
+    }
+
+    async fn ask_within(
+        &self,
+        request: ServerRequest,
+        within: Duration,
+    ) -> Result<Option<Value>, AgentError> {
         let subtype = request.subtype();
         let id = format!(
             "req_{}",
@@ -233,7 +247,7 @@ impl Agent {
             self.shared.stdin.send_control(line)?;
             match answer.await {
                 Err(_) => Err(AgentError::Gone),
-                Ok(ControlResponse::Success { .. }) => Ok(()),
+                Ok(ControlResponse::Success { response, .. }) => Ok(response),
                 Ok(ControlResponse::Error { error, .. }) => {
                     Err(AgentError::Refused { subtype, error })
                 }

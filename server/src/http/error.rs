@@ -40,6 +40,7 @@ impl ApiError {
                 StatusCode::NOT_FOUND
             }
             Self::Session(SessionError::Prompt(PromptError::Resolved(_))) => StatusCode::CONFLICT,
+            Self::Session(SessionError::NotQueued(_)) => StatusCode::CONFLICT,
             Self::DefaultSession
             | Self::Session(SessionError::Busy | SessionError::NothingToFork) => {
                 StatusCode::CONFLICT
@@ -60,6 +61,7 @@ impl ApiError {
             Self::NoSession(_) => "session_not_found",
             Self::Session(SessionError::Prompt(PromptError::Unknown(_))) => "prompt_not_found",
             Self::Session(SessionError::Prompt(PromptError::Resolved(_))) => "prompt_resolved",
+            Self::Session(SessionError::NotQueued(_)) => "not_queued",
             Self::DefaultSession => "default_session",
             Self::Session(SessionError::Busy) => "busy",
             Self::Session(SessionError::NothingToFork) => "nothing_to_fork",

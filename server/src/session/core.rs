@@ -58,6 +58,8 @@ struct State {
     uuid_order: VecDeque<String>,
     /// Permission prompts waiting for a person.
     prompts: Prompts,
+    /// User messages the CLI queued behind the running turn, by `uuid`, oldest first.
+    queued: Vec<String>,
 }
 
 /// A session's figures, as the API shows them.
@@ -68,6 +70,15 @@ pub(super) struct Figures {
     pub(super) cli_session: Option<String>,
     pub(super) usage: Usage,
     pub(super) total_cost_usd: f64,
+    pub(super) queued: Vec<String>,
+}
+
+/// What the server reads of a `command_lifecycle` line: a user message queued, started,
+/// completed or cancelled.
+#[derive(Deserialize)]
+struct Lifecycle {
+    command_uuid: String,
+    state: String,
 }
 
 /// What the server reads of a `result`.
@@ -100,6 +111,7 @@ impl Core {
                 uuids: HashMap::new(),
                 uuid_order: VecDeque::new(),
                 prompts: Prompts::default(),
+                queued: Vec::new(),
             }),
         };
         let mut state = core.lock();
@@ -332,6 +344,7 @@ impl Core {
             cli_session: state.meta.cli_session.clone(),
             usage: state.meta.usage,
             total_cost_usd: state.meta.cost_usd + state.agent_cost,
+            queued: state.queued.clone(),
         }
     }
 
@@ -343,6 +356,15 @@ impl Core {
             state.meta.cli_session = Some(id.to_owned());
             state.meta.fork_of = None;
             state.saved = false;
+        }
+        if let MessageKind::Other(other) = kind
+            && other == "command_lifecycle"
+            && let Ok(lifecycle) = serde_json::from_str::<Lifecycle>(raw)
+        {
+            state.queued.retain(|uuid| *uuid != lifecycle.command_uuid);
+            if lifecycle.state == "queued" {
+                state.queued.push(lifecycle.command_uuid);
+            }
         }
         if *kind == MessageKind::Result {
             state.turns = state.turns.saturating_sub(1);

@@ -80,6 +80,8 @@ pub(crate) enum SessionError {
     Config(String),
     #[error(transparent)]
     Prompt(#[from] PromptError),
+    #[error("No message {0:?} is queued: it has started, ended, or was never sent")]
+    NotQueued(String),
 }
 
 /// What sending a user message did.
@@ -349,6 +351,7 @@ impl Session {
             } => ServerRequest::SetMaxThinkingTokens {
                 max_thinking_tokens: *max_thinking_tokens,
             },
+            ControlChange::CancelMessage { uuid } => return self.cancel_message(uuid).await,
         };
         let running = self.agent.lock().await.clone().filter(Agent::is_running);
         if let Some(agent) = running {
@@ -363,10 +366,26 @@ impl Session {
             ControlChange::SetMaxThinkingTokens {
                 max_thinking_tokens,
             } => config.max_thinking_tokens = max_thinking_tokens,
-            ControlChange::Interrupt => {}
+            ControlChange::Interrupt | ControlChange::CancelMessage { .. } => {}
         }
         self.core.set_config(config);
         Ok(())
+    }
+
+    /// Withdraws a user message still queued behind the running turn.
+    async fn cancel_message(&self, uuid: &str) -> Result<(), SessionError> {
+        let running = self.agent.lock().await.clone().filter(Agent::is_running);
+        let request = ServerRequest::CancelAsyncMessage {
+            message_uuid: uuid.to_owned(),
+        };
+        let cancelled = match running {
+            Some(agent) => agent.ask(request).await?,
+            None => None,
+        };
+        match cancelled.and_then(|answer| answer["cancelled"].as_bool()) {
+            Some(true) => Ok(()),
+            _ => Err(SessionError::NotQueued(uuid.to_owned())),
+        }
     }
 
     /// Interrupts the running turn; without a running agent there is nothing to interrupt. An
@@ -473,6 +492,7 @@ impl Session {
             cli_session_id: stats.cli_session,
             usage: stats.usage,
             total_cost_usd: stats.total_cost_usd,
+            queued: stats.queued,
         }
     }
 }
