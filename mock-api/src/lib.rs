@@ -6,6 +6,7 @@
 mod content;
 pub mod demo;
 mod markers;
+mod plan;
 mod recorder;
 mod render;
 mod request;

@@ -1,12 +1,24 @@
 use std::time::Duration;
 
 /// A `[[name:args]]` instruction embedded in a prompt. The mock API acts on the model-side
-/// markers (tool, slow, say, error) and `fake-agent` on the process-side ones; each treats
-/// the other's markers as plain text.
+/// markers (tool, question, plan, slow, say, error) and `fake-agent` on the process-side ones;
+/// each treats the other's markers as plain text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Marker {
     /// `[[tool:bash:CMD]]`: reply with a Bash `tool_use` running CMD.
     ToolBash { command: String },
+    /// `[[question:QUESTION|OPTION1|OPTION2]]`: reply with an `AskUserQuestion` `tool_use`
+    /// asking QUESTION, with one choice labelled by each option: 2 to 4 options, none empty
+    /// and no two alike, as the CLI's input schema wants.
+    Question {
+        question: String,
+        options: Vec<String>,
+    },
+    /// `[[plan:TEXT]]`: present TEXT as a plan with `ExitPlanMode`. In plan mode, where the
+    /// CLI names a plan file, that is a `Write` of TEXT to the file and then, once the write's
+    /// result comes, an `ExitPlanMode` with no input (the CLI reads the plan from the file);
+    /// elsewhere an `ExitPlanMode` whose `plan` is TEXT.
+    Plan { text: String },
     /// `[[slow:N:MS]]`: a text reply of N deltas `"w0 "`, `"w1 "`, … MS milliseconds apart.
     Slow { deltas: u32, pace: Duration },
     /// `[[say:TEXT]]`: a text reply that is exactly TEXT.
@@ -36,6 +48,8 @@ pub enum Marker {
 
 const SLOW_DELTAS: u32 = 40;
 const SLOW_PACE_MS: u64 = 100;
+/// How many options an `AskUserQuestion` question may have (its input schema's bounds).
+const QUESTION_OPTIONS: std::ops::RangeInclusive<usize> = 2..=4;
 
 impl Marker {
     /// The first well-formed marker in `text`; malformed or unknown `[[…]]` are skipped.
@@ -60,6 +74,19 @@ impl Marker {
         let marker = match (name, args) {
             ("tool", Some(args)) => Self::ToolBash {
                 command: args.strip_prefix("bash:")?.to_owned(),
+            },
+            ("question", Some(args)) => {
+                let mut parts = args.split('|').map(str::to_owned);
+                let question = parts.next().filter(|q| !q.is_empty())?;
+                let options: Vec<String> = parts.collect();
+                let distinct = options.iter().collect::<std::collections::BTreeSet<_>>();
+                let fits = QUESTION_OPTIONS.contains(&options.len())
+                    && distinct.len() == options.len()
+                    && options.iter().all(|option| !option.is_empty());
+                fits.then_some(Self::Question { question, options })?
+            }
+            ("plan", Some(text)) if !text.is_empty() => Self::Plan {
+                text: text.to_owned(),
             },
             ("slow", args) => {
                 let mut numbers = args.unwrap_or_default().split(':');
@@ -130,6 +157,46 @@ mod tests {
             })
         );
         assert_eq!(Marker::find("no markers [[say:unclosed"), None);
+    }
+
+    #[test]
+    fn questions_have_two_to_four_options() {
+        let question = |options: &[&str]| {
+            Some(Marker::Question {
+                question: "Which one?".to_owned(),
+                options: options.iter().map(|&o| o.to_owned()).collect(),
+            })
+        };
+        assert_eq!(
+            Marker::find("ask [[question:Which one?|Red: warm|Blue]] now"),
+            question(&["Red: warm", "Blue"])
+        );
+        assert_eq!(
+            Marker::find("[[question:Which one?|a|b|c|d]]"),
+            question(&["a", "b", "c", "d"])
+        );
+        for malformed in [
+            "[[question:Which one?]]",
+            "[[question:Which one?|only]]",
+            "[[question:Which one?|a|b|c|d|e]]",
+            "[[question:Which one?|a||b]]",
+            "[[question:Which one?|a|a]]",
+            "[[question:|a|b]]",
+            "[[question]]",
+        ] {
+            assert_eq!(Marker::find(malformed), None, "{malformed}");
+        }
+    }
+
+    #[test]
+    fn plans_keep_their_text() {
+        assert_eq!(
+            Marker::find("[[plan:1. Look: then | act]]"),
+            Some(Marker::Plan {
+                text: "1. Look: then | act".to_owned()
+            })
+        );
+        assert_eq!(Marker::find("[[plan:]] [[plan]]"), None);
     }
 
     #[test]

@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::{RecordedRequest, Script, content::text_blocks, demo, markers::Marker};
+use crate::{RecordedRequest, Script, content::text_blocks, demo, markers::Marker, plan};
 
 /// What the mock answers to one request.
 #[derive(Debug, PartialEq)]
@@ -29,6 +29,10 @@ pub(crate) enum Block {
 }
 
 const SIDE_REPLY: &str = "Mock title";
+const ASK_USER_QUESTION: &str = "AskUserQuestion";
+const EXIT_PLAN_MODE: &str = "ExitPlanMode";
+/// The chip over a question (the CLI's schema suggests 12 characters at most).
+const QUESTION_HEADER: &str = "Choice";
 const REMINDER_PREFIX: &str = "<system-reminder>";
 
 /// Scripts the reply from the last user message of `request`: its marker, else `script`'s.
@@ -40,6 +44,9 @@ pub(crate) fn reply(request: &RecordedRequest, script: Script) -> Reply {
     let content = request.last_user_content().unwrap_or(&Value::Null);
     let results = tool_results(content);
     if !results.is_empty() {
+        if plan::wrote_plan_file(request) {
+            return tool_use(EXIT_PLAN_MODE, json!({}));
+        }
         return match script {
             Script::Echo => text(&format!("Tool result: {}", results.join("\n"))),
             Script::Demo => demo::after_tool(),
@@ -48,6 +55,11 @@ pub(crate) fn reply(request: &RecordedRequest, script: Script) -> Reply {
     let said = user_text(content);
     match Marker::find(said) {
         Some(Marker::ToolBash { command }) => bash(&command, "Run a command"),
+        Some(Marker::Question { question, options }) => ask(&question, &options),
+        Some(Marker::Plan { text }) => match plan::plan_file(request) {
+            Some(path) => tool_use(plan::WRITE, plan::write_input(&path, &text)),
+            None => tool_use(EXIT_PLAN_MODE, json!({"plan": text})),
+        },
         Some(Marker::Slow { deltas, pace }) => {
             let deltas = (0..deltas).map(|i| format!("w{i} ")).collect();
             Reply::Message(Scripted {
@@ -66,11 +78,28 @@ pub(crate) fn reply(request: &RecordedRequest, script: Script) -> Reply {
 
 /// A bash `tool_use` running `command`, described as `description`.
 pub(crate) fn bash(command: &str, description: &str) -> Reply {
+    tool_use(
+        "Bash",
+        json!({"command": command, "description": description}),
+    )
+}
+
+/// An `AskUserQuestion` `tool_use` asking one single-choice `question` with these `options`,
+/// in the shape the CLI validates (`AskUserQuestionInput` in its `sdk-tools.d.ts`).
+fn ask(question: &str, options: &[String]) -> Reply {
+    let options: Vec<Value> = options
+        .iter()
+        .map(|label| json!({"label": label, "description": format!("Choose {label}")}))
+        .collect();
+    let question = json!({"question": question, "header": QUESTION_HEADER,
+        "options": options, "multiSelect": false});
+    tool_use(ASK_USER_QUESTION, json!({"questions": [question]}))
+}
+
+/// A `tool_use` of the tool `name` with `input`.
+fn tool_use(name: &'static str, input: Value) -> Reply {
     Reply::Message(Scripted {
-        block: Block::ToolUse {
-            name: "Bash",
-            input: json!({"command": command, "description": description}),
-        },
+        block: Block::ToolUse { name, input },
         pace: Duration::ZERO,
     })
 }
@@ -140,6 +169,51 @@ mod tests {
         ]}]));
         assert_eq!(reply(&request, Script::Echo), Reply::Error(429));
         assert_eq!(reply(&request, Script::Demo), Reply::Error(429));
+    }
+
+    #[test]
+    fn questions_and_plans_call_their_tools() {
+        let said = |text: &str| main_loop(&json!([{"role": "user", "content": text}]));
+        let asked = reply(&said("[[question:Tabs?|Yes|No]]"), Script::Echo);
+        let question = json!({"question": "Tabs?", "header": "Choice", "multiSelect": false,
+            "options": [{"label": "Yes", "description": "Choose Yes"},
+                        {"label": "No", "description": "Choose No"}]});
+        assert_eq!(
+            asked,
+            tool_use("AskUserQuestion", json!({"questions": [question]}))
+        );
+        let planned = reply(&said("[[plan:# Plan\n1. Do it]]"), Script::Demo);
+        assert_eq!(
+            planned,
+            tool_use("ExitPlanMode", json!({"plan": "# Plan\n1. Do it"}))
+        );
+    }
+
+    #[test]
+    fn in_plan_mode_a_plan_is_written_to_its_file_then_presented() {
+        let reminder = "No plan file exists yet. You should create your plan at /h/p.md \
+            using the Write tool.";
+        let asked = main_loop(&json!([
+            {"role": "user", "content": "[[plan:1. Do it]]"},
+            {"role": "system", "content": reminder},
+        ]));
+        let write = json!({"file_path": "/h/p.md", "content": "1. Do it"});
+        assert_eq!(
+            reply(&asked, Script::Echo),
+            tool_use("Write", write.clone())
+        );
+        let written = main_loop(&json!([
+            {"role": "user", "content": "[[plan:1. Do it]]"},
+            {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "Write",
+                "input": write}]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1",
+                "content": "File created successfully at: /h/p.md"}]},
+            {"role": "system", "content": reminder},
+        ]));
+        assert_eq!(
+            reply(&written, Script::Echo),
+            tool_use("ExitPlanMode", json!({}))
+        );
     }
 
     #[test]
