@@ -55,6 +55,10 @@ pub struct QueryConfig {
     /// More directories the agent may read and write.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub additional_directories: Option<Vec<String>>,
+    /// Where this session's webhook notifications go (needs input, turn ended), over the
+    /// server's `--notify-url`; the server's alone, never the agent's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify_url: Option<String>,
 }
 
 /// A config as posted, checked, with the keys that are no agent option set aside.
@@ -79,7 +83,7 @@ pub enum ConfigError {
 
 impl QueryConfig {
     /// The camelCase names of every field, in declaration order.
-    pub const FIELDS: [&'static str; 15] = [
+    pub const FIELDS: [&'static str; 16] = [
         "agents",
         "allowedTools",
         "disallowedTools",
@@ -95,6 +99,7 @@ impl QueryConfig {
         "includePartialMessages",
         "settingSources",
         "additionalDirectories",
+        "notifyUrl",
     ];
 
     /// Parses a posted config: a value of the wrong type is an error naming its field; a key

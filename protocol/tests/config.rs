@@ -7,7 +7,8 @@ const FULL: &str = r#"{"agents":{"r":{"description":"d","prompt":"p","tools":["R
   "allowedTools":["Read"],"disallowedTools":["Bash"],"systemPrompt":{"type":"preset","preset":"claude_code","append":"x"},
   "model":"m","mcpServers":{"s":{"type":"sse","url":"http://127.0.0.1:9/sse","headers":{"a":"b"}}},
   "anthropicApiKey":"sk-secret","permissionMode":"plan","maxTurns":2,"maxThinkingTokens":1024,"permissionTimeoutSeconds":30,"cwd":"/w","includePartialMessages":true,
-  "settingSources":["user","project","local"],"additionalDirectories":["/x"]}"#;
+  "settingSources":["user","project","local"],"additionalDirectories":["/x"],
+  "notifyUrl":"https://hooks.example.com/agent"}"#;
 
 #[test]
 fn every_field_round_trips_and_is_listed() {

@@ -3,8 +3,10 @@
 use std::{net::IpAddr, path::PathBuf, time::Duration};
 
 use clap::Parser;
+use claude_agent_protocol::config::Secret;
+use reqwest::Url;
 
-use crate::agent::Containment;
+use crate::{agent::Containment, notify};
 
 /// Runs the Claude Code CLI and relays it over WebSocket to browser and Node clients,
 /// wire-compatible with claude-agent-server.
@@ -92,6 +94,23 @@ pub struct Args {
     /// more help only with many busy sessions on many cores.
     #[arg(long, env = "WORKER_THREADS", default_value_t = 1)]
     pub worker_threads: usize,
+    /// Where every session posts a JSON notification when it needs input (a permission
+    /// prompt) and when a turn ends; a session's config `notifyUrl` overrides it. Default: none.
+    #[arg(long, env = "NOTIFY_URL", value_parser = notify::parse_url)]
+    pub notify_url: Option<Url>,
+    /// Signs notifications: `X-Claude-Agent-Signature: sha256=<hex>`, the HMAC-SHA256 with this
+    /// key of `<timestamp>.<body>`, the timestamp (Unix seconds) in `X-Claude-Agent-Timestamp`.
+    /// Prefer the environment variable: any local user can read a command line.
+    #[arg(long, env = "NOTIFY_SECRET", hide_env_values = true, value_parser = secret)]
+    pub notify_secret: Option<Secret>,
+}
+
+/// A secret flag's value, kept where it never prints.
+fn secret(text: &str) -> Result<Secret, &'static str> {
+    match text.is_empty() {
+        true => Err("an empty key signs nothing"),
+        false => Ok(Secret::new(text)),
+    }
 }
 
 impl Args {

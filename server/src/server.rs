@@ -15,6 +15,7 @@ use crate::{
     hosts::Hosts,
     http::{WwwDirs, router},
     listener::{self, Limits, default_max_connections},
+    notify::Notifier,
     origins::Origins,
     session::{Sessions, Settings},
     state::AppState,
@@ -43,6 +44,8 @@ pub enum ServerError {
     Containment { mode: &'static str, reason: String },
     #[error("cannot start demo mode's scripted API: {0}")]
     Demo(std::io::Error),
+    #[error("cannot make the HTTP client for notifications: {0}")]
+    Notify(reqwest::Error),
 }
 
 /// Runs until SIGINT or SIGTERM.
@@ -69,6 +72,8 @@ pub async fn run(args: Args) -> Result<(), ServerError> {
         interrupt_timeout: args.interrupt_timeout,
         containment,
         agent_env: demo.as_ref().map(Demo::agent_env).unwrap_or_default(),
+        notifier: Notifier::start(args.notify_url.clone(), args.notify_secret.clone())
+            .map_err(ServerError::Notify)?,
     });
     let sessions = Sessions::load(settings).map_err(|source| ServerError::State {
         path: state_dir.display().to_string(),

@@ -312,3 +312,55 @@ async fn a_multi_threaded_server_relays_the_same() {
     client.say("again").await;
     assert_eq!(assistant_text(&client.turn().await), "fake: again");
 }
+
+#[tokio::test]
+async fn messages_an_agent_never_got_are_named_and_can_be_sent_again() {
+    let (server, _) = start().await;
+    let session = server.create_session(&json!({})).await;
+    let id = session["id"].as_str().unwrap();
+    let (mut client, _) = server.attach_to(&format!("/v1/sessions/{id}/ws")).await;
+    let post = |uuid: String, text: String| {
+        let body = json!({"type": "user", "parent_tool_use_id": null, "uuid": uuid,
+            "message": {"role": "user", "content": text}});
+        let path = format!("/v1/sessions/{id}/messages");
+        let server = &server;
+        async move { server.request(Method::POST, &path, Some(&body)).await }
+    };
+    post("hang".into(), "[[hang]]".into()).await;
+    let frames = client
+        .until(
+            |f| matches!(f, ServerMessage::Info { data, .. } if data.contains("SIGTERM blocked")),
+        )
+        .await;
+    let pid = frames
+        .iter()
+        .find_map(|f| match f {
+            ServerMessage::Info { data, .. } => data.strip_prefix("Claude Code started (pid "),
+            _ => None,
+        })
+        .and_then(|rest| rest.split(')').next()?.parse().ok())
+        .expect("the agent's pid");
+    // The pipe (64 KiB) takes some; the rest wait in the server's queue for the agent.
+    for i in 0..20 {
+        let (status, _) = post(format!("u-{i}"), "x".repeat(8192)).await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+    }
+    claude_agent_testkit::signal(pid, nix::sys::signal::Signal::SIGKILL);
+    let frames = client
+        .until(|f| matches!(f, ServerMessage::Error { error, .. } if error.contains("send them again")))
+        .await;
+    let error = claude_agent_testkit::errors(&frames)
+        .pop()
+        .unwrap()
+        .to_owned();
+    assert!(
+        error.contains("u-19"),
+        "the last one never got there: {error}"
+    );
+    // Sent again with its uuid, it is no repeat: the next agent takes it.
+    let (status, accepted) = post("u-19".into(), "again".into()).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(accepted["duplicate"], false, "{accepted}");
+    let frames = client.turn().await;
+    assert_eq!(assistant_text(&frames), "fake: again");
+}

@@ -26,7 +26,12 @@ pub(crate) enum AgentEvent<'a> {
     /// Something about its output that clients should know.
     Notice(Notice),
     /// The process ended: `report` says how; `expected` when the server ended it.
-    Exited { report: String, expected: bool },
+    /// `undelivered`: the `uuid`s of user messages queued for it that it never got.
+    Exited {
+        report: String,
+        expected: bool,
+        undelivered: Vec<String>,
+    },
 }
 
 /// Output of the agent that is not passed on, and why.

@@ -451,7 +451,7 @@ async fn supervise(
             abort.abort();
         }
     }
-    shared.stdin.close();
+    let undelivered = shared.stdin.finish().await;
     kill_group(shared.pid, Signal::SIGKILL);
     lock(&shared.pending).clear();
     let stopping = shared.stopping.load(Ordering::SeqCst);
@@ -461,6 +461,7 @@ async fn supervise(
     sink.accept(&mut vec![AgentEvent::Exited {
         report,
         expected: stopping,
+        undelivered,
     }]);
 }
 

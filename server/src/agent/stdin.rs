@@ -8,7 +8,7 @@ use std::sync::{
 };
 
 use claude_agent_protocol::{SdkUserMessage, ToAgent, agent::ControlToAgent};
-use tokio::{io::AsyncWriteExt, process::ChildStdin, sync::mpsc};
+use tokio::{io::AsyncWriteExt, process::ChildStdin, sync::mpsc, task::JoinHandle};
 
 use super::AgentError;
 
@@ -16,6 +16,8 @@ use super::AgentError;
 /// (the agent is not reading). Control lines, small and few, always get in.
 pub(crate) const QUEUED_MESSAGES: usize = 256;
 pub(crate) const QUEUED_BYTES: usize = 64 << 20;
+/// How long an ended agent's writer may take to give up what it could not write.
+const FINISH: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Whether a line counts against the bounds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,14 +26,24 @@ enum Line {
     Control,
 }
 
-/// The queue's sending end: each line with what it counts as.
-type Sender = mpsc::UnboundedSender<(Line, Vec<u8>)>;
+/// One line for the writer: what it counts as, its bytes, and a user message's `uuid`.
+#[derive(Debug)]
+struct Item {
+    kind: Line,
+    line: Vec<u8>,
+    uuid: Option<String>,
+}
+
+/// The queue's sending end.
+type Sender = mpsc::UnboundedSender<Item>;
 
 #[derive(Debug)]
 pub(super) struct Stdin {
     /// `None` once closed: the writer then ends the pipe after what was queued.
     lines: Mutex<Option<Sender>>,
     queued: Arc<Queued>,
+    /// The writer, which ends with the `uuid`s of the user messages it could not write.
+    writer: Mutex<Option<JoinHandle<Vec<String>>>>,
 }
 
 /// What waits to be written: user messages, and the bytes of every line.
@@ -63,13 +75,19 @@ pub(crate) struct Room {
     sender: Sender,
     queued: Arc<Queued>,
     line: Option<Vec<u8>>,
+    uuid: Option<String>,
 }
 
 impl Room {
     pub(crate) fn send(mut self) -> Result<(), AgentError> {
         let line = self.line.take().expect("a room is sent once");
         let bytes = line.len();
-        self.sender.send((Line::Message, line)).map_err(|_| {
+        let item = Item {
+            kind: Line::Message,
+            line,
+            uuid: self.uuid.take(),
+        };
+        self.sender.send(item).map_err(|_| {
             self.queued.remove(Line::Message, bytes);
             AgentError::Gone
         })
@@ -96,10 +114,11 @@ impl Stdin {
     pub(super) fn new(pipe: ChildStdin) -> Self {
         let (lines, receiver) = mpsc::unbounded_channel();
         let queued = Arc::new(Queued::default());
-        tokio::spawn(write(pipe, receiver, queued.clone()));
+        let writer = tokio::spawn(write(pipe, receiver, queued.clone()));
         Self {
             lines: Mutex::new(Some(lines)),
             queued,
+            writer: Mutex::new(Some(writer)),
         }
     }
 
@@ -119,6 +138,7 @@ impl Stdin {
             sender,
             queued,
             line: Some(line),
+            uuid: message.uuid.clone(),
         })
     }
 
@@ -127,14 +147,39 @@ impl Stdin {
         let line = line(&ToAgent::Control(control));
         let sender = self.lines().clone().ok_or(AgentError::Gone)?;
         self.queued.add(Line::Control, line.len());
-        sender
-            .send((Line::Control, line))
-            .map_err(|_| AgentError::Gone)
+        let item = Item {
+            kind: Line::Control,
+            line,
+            uuid: None,
+        };
+        sender.send(item).map_err(|_| AgentError::Gone)
     }
 
     /// No more lines: the pipe closes once those queued are written, and the CLI sees its end.
     pub(super) fn close(&self) {
         self.lines().take();
+    }
+
+    /// Closes the queue and waits (briefly) for the writer: the `uuid`s of the user messages
+    /// the agent never got, as it ended first.
+    pub(super) async fn finish(&self) -> Vec<String> {
+        self.close();
+        let writer = self
+            .writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
+        let Some(writer) = writer else {
+            return Vec::new();
+        };
+        let abort = writer.abort_handle();
+        match tokio::time::timeout(FINISH, writer).await {
+            Ok(Ok(undelivered)) => undelivered,
+            Ok(Err(_)) | Err(_) => {
+                abort.abort();
+                Vec::new()
+            }
+        }
     }
 
     fn lines(&self) -> std::sync::MutexGuard<'_, Option<Sender>> {
@@ -144,18 +189,26 @@ impl Stdin {
     }
 }
 
-/// Writes each line whole, in order, until the queue closes or the pipe breaks.
+/// Writes each line whole, in order, until the queue closes or the pipe breaks; then the
+/// `uuid`s of the user messages left unwritten.
 async fn write(
     mut pipe: ChildStdin,
-    mut lines: mpsc::UnboundedReceiver<(Line, Vec<u8>)>,
+    mut lines: mpsc::UnboundedReceiver<Item>,
     queued: Arc<Queued>,
-) {
-    while let Some((kind, line)) = lines.recv().await {
-        let written = pipe.write_all(&line).await;
-        queued.remove(kind, line.len());
+) -> Vec<String> {
+    while let Some(item) = lines.recv().await {
+        let written = pipe.write_all(&item.line).await;
+        queued.remove(item.kind, item.line.len());
         if let Err(error) = written {
             tracing::debug!(%error, "agent stdin closed");
-            return;
+            lines.close();
+            let mut unwritten = Vec::from_iter(item.uuid);
+            while let Ok(item) = lines.try_recv() {
+                queued.remove(item.kind, item.line.len());
+                unwritten.extend(item.uuid);
+            }
+            return unwritten;
         }
     }
+    Vec::new()
 }

@@ -24,7 +24,10 @@ use super::{
     meta::Meta,
     prompts::{PromptError, Prompts},
 };
-use crate::agent::{AgentEvent, AgentSink, Ready, no_key_hint};
+use crate::{
+    agent::{AgentEvent, AgentSink, Ready, no_key_hint},
+    notify::{Letter, Notifier, Recipient},
+};
 
 /// How many user message `uuid`s a session remembers to refuse a repeat.
 const REMEMBERED_UUIDS: usize = 10_000;
@@ -35,6 +38,7 @@ pub(super) struct Core {
     /// The session's folder.
     dir: PathBuf,
     state: Mutex<State>,
+    notifier: Notifier,
 }
 
 #[derive(Debug)]
@@ -93,11 +97,18 @@ struct ResultFigures {
 impl Core {
     /// The core of a session with `log`, which holds the user messages `sent` (their `uuid`
     /// and `seq`, oldest first).
-    pub(super) fn new(log: EventLog, dir: PathBuf, meta: Meta, sent: Vec<(String, Seq)>) -> Self {
+    pub(super) fn new(
+        log: EventLog,
+        dir: PathBuf,
+        meta: Meta,
+        sent: Vec<(String, Seq)>,
+        notifier: Notifier,
+    ) -> Self {
         let (_, latest) = log.bounds();
         let core = Self {
             log,
             dir,
+            notifier,
             state: Mutex::new(State {
                 meta,
                 saved: false,
@@ -336,6 +347,12 @@ impl Core {
         state.delivered = state.delivered.max(seq);
     }
 
+    /// Where this session's notifications go, if anywhere.
+    fn recipient(&self, state: &State) -> Option<Recipient> {
+        let own = state.meta.config.notify_url.as_deref();
+        self.notifier.recipient(&state.meta.id, own)
+    }
+
     pub(super) fn stats(&self) -> Figures {
         let state = self.lock();
         Figures {
@@ -409,6 +426,18 @@ pub(super) fn sent_messages<'a>(frames: impl Iterator<Item = &'a str>) -> Vec<(S
         .collect()
 }
 
+/// How an agent ended, and which messages it never got (by `uuid`), to send again.
+fn undelivered_report(report: String, undelivered: &[String]) -> String {
+    match undelivered {
+        [] => report,
+        uuids => format!(
+            "{report}\n{} message(s) it never got were not sent: send them again ({}).",
+            uuids.len(),
+            uuids.join(", ")
+        ),
+    }
+}
+
 /// The CLI's request to run a tool.
 const CAN_USE_TOOL: &str = "can_use_tool";
 
@@ -434,6 +463,8 @@ impl AgentSink for Core {
         if events.is_empty() {
             return;
         }
+        // Sent once their frames are in the log.
+        let mut letters: Vec<Letter> = Vec::new();
         self.log.append(|batch| {
             let mut state = self.lock();
             state.last_activity = SystemTime::now();
@@ -446,19 +477,31 @@ impl AgentSink for Core {
                             batch.push(Retention::Durable, |seq| frame.with_seq(seq).to_json());
                         }
                         let retention = Retention::of(&head.kind);
+                        let cost_before = state.agent_cost;
                         Self::read(&mut state, raw, &head.kind, head.session_id.as_deref());
-                        batch.push(retention, |seq| {
+                        let seq = batch.push(retention, |seq| {
                             ServerMessage::sdk_message_json(raw, Some(seq))
                         });
+                        if head.kind == MessageKind::Result
+                            && let Some(to) = self.recipient(&state)
+                        {
+                            let cost = state.agent_cost - cost_before;
+                            let total = state.meta.cost_usd + state.agent_cost;
+                            letters.push(to.turn_ended(raw, cost, total).at(seq));
+                        }
                     }
                     AgentEvent::Request { request, answer } if request.subtype == CAN_USE_TOOL => {
                         match state.prompts.ask(request, answer) {
                             Ok(prompt) => {
+                                let letter =
+                                    self.recipient(&state).map(|to| to.needs_input(&prompt));
                                 let frame = ServerMessage::PermissionRequest {
                                     seq: None,
                                     data: prompt,
                                 };
-                                batch.push(Retention::Durable, |seq| frame.with_seq(seq).to_json());
+                                let seq = batch
+                                    .push(Retention::Durable, |seq| frame.with_seq(seq).to_json());
+                                letters.extend(letter.map(|letter| letter.at(seq)));
                             }
                             Err((answer, problem)) => {
                                 tracing::warn!(%problem, "denying");
@@ -486,21 +529,34 @@ impl AgentSink for Core {
                         let frame = ServerMessage::info(notice.to_string());
                         batch.push(Retention::Durable, |seq| frame.with_seq(seq).to_json());
                     }
-                    AgentEvent::Exited { report, expected } => {
+                    AgentEvent::Exited {
+                        report,
+                        expected,
+                        undelivered,
+                    } => {
                         state.turns = 0;
+                        state.queued.clear();
                         for prompt in state.prompts.drain() {
                             let frame = resolved(prompt, None, ResolvedReason::Cancelled);
                             batch.push(Retention::Durable, |seq| frame.with_seq(seq).to_json());
                         }
-                        if !expected {
-                            state.exited = true;
-                            let frame = ServerMessage::error(report);
+                        // Forgotten, so that sending them again (the same `uuid`) delivers them.
+                        for uuid in &undelivered {
+                            state.uuids.remove(uuid);
+                        }
+                        if !expected || !undelivered.is_empty() {
+                            state.exited |= !expected;
+                            let frame =
+                                ServerMessage::error(undelivered_report(report, &undelivered));
                             batch.push(Retention::Durable, |seq| frame.with_seq(seq).to_json());
                         }
                     }
                 }
             }
         });
+        for letter in letters {
+            self.notifier.send(letter);
+        }
         self.save();
     }
 

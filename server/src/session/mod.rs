@@ -35,7 +35,10 @@ pub(crate) use self::log::{Cursor, Resync};
 pub(crate) use registry::{NewSession, Sessions};
 
 use self::core::Core;
-use crate::agent::{Agent, AgentError, Containment, LaunchSpec, unstartable};
+use crate::{
+    agent::{Agent, AgentError, Containment, LaunchSpec, unstartable},
+    notify::{self, Notifier},
+};
 pub(crate) use prompts::PromptError;
 
 /// What every session of the server is started with.
@@ -53,6 +56,13 @@ pub(crate) struct Settings {
     pub(crate) containment: Containment,
     /// Set in every agent's environment over the config's (`--demo`: its scripted API).
     pub(crate) agent_env: Vec<(&'static str, String)>,
+    /// Where sessions' webhook notifications go.
+    pub(crate) notifier: Notifier,
+}
+
+/// Why no session can have `config`, if none can.
+fn refused(config: &QueryConfig) -> Option<String> {
+    unstartable(config).or_else(|| notify::unusable(config))
 }
 
 /// Who may attach to a session.
@@ -146,7 +156,7 @@ impl Session {
     /// Replaces the config, as the original's `/config` does. An agent that has had no
     /// message yet is replaced by one with the new config; a conversation keeps its agent.
     pub(crate) async fn replace_config(&self, config: QueryConfig) -> Result<(), SessionError> {
-        if let Some(reason) = unstartable(&config) {
+        if let Some(reason) = refused(&config) {
             return Err(SessionError::Config(reason));
         }
         self.core.set_config(config);

@@ -12,13 +12,12 @@ use std::{
 use claude_agent_protocol::QueryConfig;
 use futures_util::future::join_all;
 
-use crate::agent::unstartable;
-
 use super::{
     Session, SessionError, Settings, Surface,
     core::{Core, sent_messages},
     log::EventLog,
     meta::Meta,
+    refused,
     store::Store,
 };
 
@@ -87,7 +86,7 @@ impl Sessions {
 
     /// Creates a session and starts its agent.
     pub(crate) async fn create(&self, new: NewSession) -> Result<Arc<Session>, SessionError> {
-        if let Some(reason) = unstartable(&new.config) {
+        if let Some(reason) = refused(&new.config) {
             return Err(SessionError::Config(reason));
         }
         let mut meta = Meta::new(new_id(), Surface::V1, new.config);
@@ -200,7 +199,7 @@ fn open(settings: &Arc<Settings>, meta: Meta) -> io::Result<Session> {
     let (store, saved) = Store::open(&dir, segment_bytes)?;
     let sent = sent_messages(saved.frames.iter().map(|frame| frame.text.as_str()));
     let log = EventLog::restored(settings.history_bytes, store, saved);
-    let core = Core::new(log, dir, meta, sent);
+    let core = Core::new(log, dir, meta, sent, settings.notifier.clone());
     core.save();
     Ok(Session::new(settings.clone(), core))
 }
