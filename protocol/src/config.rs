@@ -56,9 +56,10 @@ pub struct QueryConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub additional_directories: Option<Vec<String>>,
     /// Where this session's webhook notifications go (needs input, turn ended), over the
-    /// server's `--notify-url`; the server's alone, never the agent's.
+    /// server's `--notify-url`; the server's alone, never the agent's. A secret: webhook URLs
+    /// often hold their token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub notify_url: Option<String>,
+    pub notify_url: Option<Secret>,
 }
 
 /// A config as posted, checked, with the keys that are no agent option set aside.
@@ -167,6 +168,8 @@ pub struct ConfigSecrets {
     /// By MCP server, then header.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub mcp_headers: BTreeMap<String, BTreeMap<String, String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify_url: Option<String>,
 }
 
 impl QueryConfig {
@@ -183,6 +186,7 @@ impl QueryConfig {
                 .anthropic_api_key
                 .as_ref()
                 .map(|key| key.expose().to_owned()),
+            notify_url: self.notify_url.as_ref().map(|url| url.expose().to_owned()),
             mcp_headers: self
                 .mcp_servers
                 .iter()
@@ -197,6 +201,7 @@ impl QueryConfig {
     /// Puts back the secrets [`QueryConfig::secrets`] took (over their redacted copies).
     pub fn restore_secrets(&mut self, secrets: ConfigSecrets) {
         self.anthropic_api_key = secrets.anthropic_api_key.map(Secret::new);
+        self.notify_url = secrets.notify_url.map(Secret::new);
         for (name, headers) in secrets.mcp_headers {
             if let Some(server) = self.mcp_servers.as_mut().and_then(|s| s.get_mut(&name)) {
                 let headers = headers.into_iter().map(|(k, v)| (k, Secret::new(v)));

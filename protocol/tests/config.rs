@@ -19,6 +19,7 @@ fn every_field_round_trips_and_is_listed() {
     let mut expected = serde_json::from_str::<Value>(FULL).unwrap();
     expected["anthropicApiKey"] = json!("[redacted]");
     expected["mcpServers"]["s"]["headers"]["a"] = json!("[redacted]");
+    expected["notifyUrl"] = json!("[redacted]");
     assert_eq!(echoed, expected);
     let key = parsed.config.anthropic_api_key.as_ref().unwrap();
     assert_eq!(key.expose(), "sk-secret");
@@ -26,6 +27,10 @@ fn every_field_round_trips_and_is_listed() {
     // And back, for the one place that stores them.
     let secrets = parsed.config.secrets();
     assert_eq!(secrets.mcp_headers["s"]["a"], "b");
+    assert_eq!(
+        secrets.notify_url.as_deref(),
+        Some("https://hooks.example.com/agent")
+    );
     let mut stored: QueryConfig = serde_json::from_value(echoed.clone()).unwrap();
     assert_ne!(stored, parsed.config);
     stored.restore_secrets(secrets);

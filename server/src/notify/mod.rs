@@ -46,7 +46,7 @@ pub(crate) fn parse_url(text: &str) -> Result<Url, UrlError> {
 
 /// Why `config`'s `notifyUrl` cannot be used, if it cannot.
 pub(crate) fn unusable(config: &QueryConfig) -> Option<String> {
-    let error = parse_url(config.notify_url.as_deref()?).err()?;
+    let error = parse_url(config.notify_url.as_ref()?.expose()).err()?;
     Some(format!("Invalid config field `notifyUrl`: {error}"))
 }
 
@@ -164,7 +164,7 @@ mod tests {
         );
         assert!(matches!(parse_url("/hook"), Err(UrlError::Unparsable(_))));
         let config = QueryConfig {
-            notify_url: Some("nope".into()),
+            notify_url: Some(claude_agent_protocol::config::Secret::new("nope".into())),
             ..QueryConfig::default()
         };
         assert_eq!(

@@ -11,6 +11,7 @@ use std::{
 use claude_agent_protocol::{
     MessageKind, QueryConfig, SdkUserMessage, Seq, ServerMessage,
     agent::ControlResponse,
+    config::Secret,
     permissions::{
         PermissionAnswer, PermissionBehavior, PermissionRequest, PermissionResolved,
         ResolvedReason, denied,
@@ -349,7 +350,7 @@ impl Core {
 
     /// Where this session's notifications go, if anywhere.
     fn recipient(&self, state: &State) -> Option<Recipient> {
-        let own = state.meta.config.notify_url.as_deref();
+        let own = state.meta.config.notify_url.as_ref().map(Secret::expose);
         self.notifier.recipient(&state.meta.id, own)
     }
 
