@@ -1,6 +1,7 @@
 // The page's wiring: the session in the URL (`?session=<id>`) gets a ClaudeAgentClient whose
 // frames (the whole history, then live) go to the conversation; the session list opens,
-// creates and deletes sessions; the composer sends through the client.
+// creates and deletes sessions; the composer sends through the client, and so do the approval
+// cards of permission prompts.
 import { ClaudeAgentClient, deleteSession, getSession, listSessions } from "/client/web.js";
 import { conversation } from "./conversation.js";
 import { sessionList } from "./sessions.js";
@@ -9,13 +10,14 @@ import { turns } from "./turns.js";
 const $ = (id) => document.getElementById(id);
 const server = location.origin;
 const settings = $("settings");
-const view = conversation($("conversation"));
+const view = conversation($("conversation"), { answer });
 const turn = turns();
 const sessions = sessionList($("sessions"), { open: (id) => go(id), remove });
 const POLL_MS = 10_000; // the list also changes with other tabs' and clients' doings
 
 let client = null; // the current session's; frames and events of older ones are ignored
 let replayUntil = 0; // the history being replayed ends at this seq (0: none is)
+let connectedFrame = null; // the current connection's first frame, which lists waiting prompts
 let state = "none"; // none, then the client's: connecting, connected, reconnecting, closed; failed
 let apiKey = ""; // for the sessions this page creates: in memory only, never shown
 
@@ -42,7 +44,11 @@ function update() {
   $("new-session").disabled = state === "connecting";
   $("send").disabled = !connected && !sendCreates();
   $("interrupt").disabled = !connected || !turn.running;
-  $("activity").textContent = turn.running ? "Claude is working…" : "";
+  $("activity").textContent = view.waiting
+    ? "Claude is waiting for your approval…"
+    : turn.running
+      ? "Claude is working…"
+      : "";
 }
 
 /** With no session open (nor one on its way), sending creates one. */
@@ -84,6 +90,7 @@ function config() {
 function detach() {
   client?.stop();
   client = null;
+  connectedFrame = null;
   view.clear();
   turn.reset();
   replaying(0);
@@ -206,20 +213,36 @@ function replaying(until) {
   else $("conversation").removeAttribute("aria-busy");
 }
 
+/** The frames that change which permission prompts wait. */
+const PROMPTS = new Set(["connected", "permission_request", "permission_resolved"]);
+
 function onFrame(frame) {
-  // Everything kept follows, from the start.
+  // Everything kept follows, from the start; the prompts waiting stay shown.
   if (frame.type === "resync_required") {
     view.clear();
     turn.reset();
+    view.frame(connectedFrame);
   }
   if (frame.type === "connected") {
+    connectedFrame = frame;
     replaying(frame.latest_seq > (frame.after ?? 0) ? frame.latest_seq : 0);
   }
   view.frame(frame);
   if (replayUntil && frame.seq >= replayUntil) replaying(0);
-  if (!turn.frame(frame)) return;
-  update();
-  refreshSessions(); // the session's status changed, and at a turn's end its cost
+  const turned = turn.frame(frame);
+  if (turned || PROMPTS.has(frame.type)) update();
+  if (turned) refreshSessions(); // the session's status changed, and at a turn's end its cost
+}
+
+/** Answers the permission prompt `requestId` (an approval card's button); false if it could not. */
+function answer(requestId, decision) {
+  try {
+    client.respondToPermission(requestId, decision);
+    return true;
+  } catch (error) {
+    view.problem(error.message);
+    return false;
+  }
 }
 
 async function send() {

@@ -1,13 +1,19 @@
 // The conversation: one list entry per frame from the server, each with its full JSON; tool
-// calls as cards that later receive their results. Setup frames (`connected`, notices, the
-// agent's system messages) go to collapsed groups: they are rarely what the reader is after.
+// calls as cards that later receive their results; permission prompts as approval cards that
+// later show how they ended. Setup frames (`connected`, notices, the agent's system messages) go
+// to collapsed groups: they are rarely what the reader is after.
 import { h } from "./dom.js";
 import { dollars } from "./format.js";
 import { renderMarkdown } from "./markdown.js";
+import { approvalCard } from "./permissions.js";
 
-/** Renders into the list `list`; returns what the page tells it. */
-export function conversation(list) {
+/**
+ * Renders into the list `list`; returns what the page tells it. `answer(requestId, decision)`
+ * sends a permission decision, false if it could not.
+ */
+export function conversation(list, { answer }) {
   const toolResults = new Map(); // tool_use id → the result slot of its card
+  const approvals = new Map(); // permission request id → its entry and card
   let live = null; // the text streaming in (token streaming), until its whole message comes
   let setup = null; // the setup group that setup frames join, until another entry comes
 
@@ -144,7 +150,36 @@ export function conversation(list) {
     return true;
   }
 
+  /**
+   * A permission prompt: its approval card, once. One shown already (from `connected`'s list)
+   * moves here, to its place in the history being replayed.
+   */
+  function permissionRequest(request, frame) {
+    const shown = approvals.get(request.request_id);
+    if (shown) {
+      setup = null;
+      return append(shown.entry);
+    }
+    const card = approvalCard(request, (decision) => answer(request.request_id, decision));
+    const entry = add("permission", "Permission request", card.nodes, frame);
+    entry.dataset.state = "waiting";
+    approvals.set(request.request_id, { entry, card });
+  }
+
+  /** A prompt is over: its card says how. */
+  function permissionResolved(frame) {
+    const shown = approvals.get(frame.data.request_id);
+    if (!shown) return addSetup("permission_resolved", [], frame); // its prompt is gone from the history
+    if (shown.entry.dataset.state === "waiting") {
+      shown.entry.dataset.state = shown.card.resolve(frame.data);
+    }
+  }
+
   return {
+    /** Prompts waiting for an answer. */
+    get waiting() {
+      return list.querySelectorAll('.entry.permission[data-state="waiting"]').length;
+    },
     /** A frame from the server. */
     frame(frame) {
       const plain = (text) => [h("p", { class: "plain" }, String(text))];
@@ -158,7 +193,17 @@ export function conversation(list) {
         case "info":
           return addSetup("Info", plain(frame.data), frame);
         case "connected":
-          return addSetup("Connected", plain(`Session ${frame.session_id}`), frame);
+          addSetup("Connected", plain(`Session ${frame.session_id}`), frame);
+          // The prompts waiting now, shown at once: the history that follows may no longer
+          // hold their frames (if it does, they move to their place in it).
+          for (const request of frame.pending_permissions ?? []) {
+            if (!approvals.has(request.request_id)) permissionRequest(request);
+          }
+          return;
+        case "permission_request":
+          return permissionRequest(frame.data, frame);
+        case "permission_resolved":
+          return permissionResolved(frame);
         default:
           return addSetup(String(frame.type), [], frame);
       }
@@ -171,6 +216,7 @@ export function conversation(list) {
     clear() {
       list.replaceChildren();
       toolResults.clear();
+      approvals.clear();
       live = null;
       setup = null;
     },

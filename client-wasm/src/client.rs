@@ -15,6 +15,7 @@ use crate::{
     http::request,
     messages::{self, Stream},
     options::{ClientOptions, Session},
+    prompts::{self, Prompts},
     sessions,
     socket::{Socket, SocketEvent},
     state::{CloseInfo, ConnectionState as State, StateWatch},
@@ -36,6 +37,8 @@ struct Inner {
     handlers: Handlers<Function>,
     /// The socket's `onmessage`, and what it reads.
     dispatch: Dispatch,
+    /// The permission prompts waiting, and `onPermissionRequest`'s handlers.
+    prompts: Prompts,
     /// Told of exceptions thrown by handlers; `console.error` without it.
     on_error: Option<Function>,
     /// The connection being made, settled by its `connected` frame, a refusal, or its end.
@@ -84,12 +87,17 @@ impl Client {
             Session::Legacy | Session::New => None,
         };
         Self(Rc::new_cyclic(|weak| {
-            let (to_inspect, to_report) = (weak.clone(), weak.clone());
+            let (to_inspect, to_prompts, to_report) = (weak.clone(), weak.clone(), weak.clone());
             let dispatch = Dispatch::new(
                 options.debug,
                 move |frame| {
                     if let Some(inner) = to_inspect.upgrade() {
                         Client(inner).on_first_frame(&frame);
+                    }
+                },
+                move |frame| {
+                    if let Some(inner) = to_prompts.upgrade() {
+                        prompts::on_frame(&Client(inner), &frame);
                     }
                 },
                 move |error| {
@@ -105,6 +113,7 @@ impl Client {
                 socket: None,
                 handlers: Handlers::default(),
                 dispatch,
+                prompts: Prompts::default(),
                 on_error,
                 pending: None,
                 backoff: None,
@@ -315,6 +324,19 @@ impl Client {
         })
     }
 
+    /// Adds a permission handler; the returned function removes it.
+    pub(crate) fn on_permission_request(&self, handler: Function) -> Function {
+        let id = prompts::add_handler(self, handler);
+        self.unsubscriber(move |inner| {
+            inner.prompts.handlers.remove(id);
+        })
+    }
+
+    /// Runs `change` on the permission prompts (which must not call back into the client).
+    pub(crate) fn prompts<R>(&self, change: impl FnOnce(&mut Prompts) -> R) -> R {
+        change(&mut self.0.borrow_mut().prompts)
+    }
+
     /// A JS function running `remove` on the client, if it still exists.
     fn unsubscriber(&self, remove: impl Fn(&mut Inner) + 'static) -> Function {
         let weak = Rc::downgrade(&self.0);
@@ -499,13 +521,15 @@ impl Client {
         }
     }
 
-    /// An exception from a handler or a frame: to `onError`, else the console.
-    fn report(&self, error: &JsValue) {
+    /// An exception from a handler or a frame, or a handler's permission answer that could not
+    /// be sent: to `onError`, else the console.
+    pub(crate) fn report(&self, error: &JsValue) {
         let on_error = self.0.borrow().on_error.clone();
         match on_error.map(|on_error| on_error.call1(&JsValue::NULL, error)) {
             Some(Ok(_)) => {}
             Some(Err(_)) | None => web_sys::console::error_2(
-                &"ClaudeAgentClient: a handler threw, or a frame was not JSON".into(),
+                &"ClaudeAgentClient: a handler threw, a frame was not JSON, or an answer failed"
+                    .into(),
                 error,
             ),
         }

@@ -3,7 +3,9 @@
 //! `start()` waits for it (each crossing cost a tenth of the rate in scripts/bench-client). What
 //! it reads is Rust's: the handlers (a snapshot of [`Handlers`](crate::handlers::Handlers)),
 //! whether frames go to Rust first, debug logging, and where exceptions go. What it writes is
-//! the `seq` of the last logged frame handed over, which a reconnect resumes after.
+//! the `seq` of the last logged frame handed over, which a reconnect resumes after. The frames
+//! that say which permission prompts wait (a few a turn) also go to Rust, for
+//! `onPermissionRequest`.
 
 use js_sys::{Array, Function, Object, Reflect};
 use wasm_bindgen::{
@@ -12,6 +14,8 @@ use wasm_bindgen::{
 };
 
 #[wasm_bindgen(inline_js = r#"
+const PROMPT_FRAMES = new Set(["connected", "permission_request", "permission_resolved"]);
+
 export function listener(state) {
   return (event) => {
     let frame;
@@ -32,6 +36,7 @@ export function listener(state) {
       state.lastSeq = frame.after;
     }
     if (state.inspect) state.inspect(frame);
+    if (PROMPT_FRAMES.has(frame?.type)) state.prompts(frame);
     if (state.debug) console.log("Received message:", frame);
     // The array of this moment: handlers (un)subscribed by a handler take effect next frame.
     for (const handler of state.handlers) {
@@ -56,21 +61,26 @@ pub(crate) struct Dispatch {
     state: Object,
     listener: Function,
     inspect: Callback,
+    _prompts: Callback,
     _report: Callback,
 }
 
 impl Dispatch {
-    /// Frames go to `inspect` first while [`Dispatch::inspect`] says so; handlers' exceptions,
-    /// and frames that are not JSON, go to `report`.
+    /// Frames go to `inspect` first while [`Dispatch::inspect`] says so, and those about
+    /// permission prompts to `prompts`; handlers' exceptions, and frames that are not JSON, go
+    /// to `report`.
     pub(crate) fn new(
         debug: bool,
         inspect: impl Fn(JsValue) + 'static,
+        prompts: impl Fn(JsValue) + 'static,
         report: impl Fn(JsValue) + 'static,
     ) -> Self {
         let state = Object::new();
         let inspect = Callback::new(inspect);
+        let prompts = Callback::new(prompts);
         let report = Callback::new(report);
         set(&state, "debug", &debug.into());
+        set(&state, "prompts", prompts.as_ref());
         set(&state, "report", report.as_ref());
         set(&state, "handlers", &Array::new());
         set(&state, "lastSeq", &0.into());
@@ -78,6 +88,7 @@ impl Dispatch {
             listener: listener(&state),
             state,
             inspect,
+            _prompts: prompts,
             _report: report,
         }
     }

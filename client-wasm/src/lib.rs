@@ -13,12 +13,13 @@ mod handlers;
 mod http;
 mod messages;
 mod options;
+mod outgoing;
+mod prompts;
 mod sessions;
 mod socket;
 mod state;
 mod timer;
 
-use claude_agent_protocol::{ClientMessage, SdkUserMessage};
 use js_sys::{Function, JSON, Object, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue, prelude::wasm_bindgen};
 use wasm_bindgen_futures::future_to_promise;
@@ -60,28 +61,48 @@ impl ClaudeAgentClient {
         self.client.start()
     }
 
-    /// Sends a `user_message` or `interrupt`; throws if it is malformed or not connected.
+    /// Sends a client message (`user_message`, `interrupt`, …); throws if it is malformed or
+    /// not connected.
     pub fn send(
         &self,
         #[wasm_bindgen(unchecked_param_type = "ClientMessage")] message: &JsValue,
     ) -> Result<(), ClientError> {
-        check::check_message(message).map_err(|e| ClientError::InvalidMessage(e.to_string()))?;
-        let text =
-            JSON::stringify(message).map_err(|e| ClientError::InvalidMessage(describe(&e)))?;
-        self.client.send(&text)
+        self.client.send(&outgoing::checked(message)?)
     }
 
     /// Sends `text` as a user message.
     #[wasm_bindgen(js_name = sendText)]
     pub fn send_text(&self, text: &str) -> Result<(), ClientError> {
-        self.send_built(&ClientMessage::UserMessage {
-            data: SdkUserMessage::text(text),
-        })
+        self.client.send(&outgoing::text_message(text).into())
     }
 
     /// Interrupts the running turn.
     pub fn interrupt(&self) -> Result<(), ClientError> {
-        self.send_built(&ClientMessage::Interrupt)
+        self.client.send(&outgoing::INTERRUPT.into())
+    }
+
+    /// Calls `handler` with each permission prompt of the session that waits for an answer
+    /// (those waiting when the client connects too), once per prompt; what it returns, or its
+    /// promise resolves with, is sent as the answer, unless the prompt was resolved meanwhile.
+    /// Nothing (`undefined`, `null`) leaves the prompt to the next handler, or another client.
+    /// Returns a function that unsubscribes.
+    #[wasm_bindgen(js_name = onPermissionRequest, unchecked_return_type = "() => void")]
+    pub fn on_permission_request(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "PermissionHandler")] handler: Function,
+    ) -> Function {
+        self.client.on_permission_request(handler)
+    }
+
+    /// Answers the permission prompt `requestId` with `decision`; throws if the decision is
+    /// malformed or the client is not connected.
+    #[wasm_bindgen(js_name = respondToPermission)]
+    pub fn respond_to_permission(
+        &self,
+        #[wasm_bindgen(js_name = requestId)] request_id: &str,
+        #[wasm_bindgen(unchecked_param_type = "PermissionDecision")] decision: &JsValue,
+    ) -> Result<(), ClientError> {
+        prompts::respond(&self.client, request_id, decision)
     }
 
     /// Calls `handler` with every frame from the server; returns a function that unsubscribes.
@@ -219,13 +240,19 @@ pub fn delete_session(
     })
 }
 
-impl ClaudeAgentClient {
-    /// Sends a message built from the protocol's types, valid by construction.
-    fn send_built(&self, message: &ClientMessage) -> Result<(), ClientError> {
-        let text = serde_json::to_string(message).expect("a client message serializes");
-        self.client.send(&text.into())
-    }
-}
+// A permission handler's answer: the protocol's `PermissionAnswer`, less the `request_id` the
+// client adds, with the fields of each behavior.
+#[wasm_bindgen(typescript_custom_section)]
+const PERMISSION_TYPES: &str = r#"
+/** An answer to a permission prompt: allow (with the input to run with instead of the model's, and rules that stop the same prompt coming again), or deny (with why, for the model, and whether to end the turn). */
+export type PermissionDecision =
+  | ({ behavior: "allow" } & Pick<PermissionAnswer, "updated_input" | "updated_permissions">)
+  | ({ behavior: "deny" } & Pick<PermissionAnswer, "message" | "interrupt">);
+/** Decides on a permission prompt, or leaves it to others by returning nothing. */
+export type PermissionHandler = (
+  request: PermissionRequest,
+) => PermissionDecision | null | undefined | void | Promise<PermissionDecision | null | undefined | void>;
+"#;
 
 /// A JS value's message, for error texts.
 pub(crate) fn describe(value: &JsValue) -> String {

@@ -68,7 +68,7 @@ test("a malformed message throws a clear Error, and so does sending unconnected"
   });
   assert.throws(() => client.send({ type: "bogus" }), {
     message:
-      "Invalid message: type: unknown variant `bogus`, expected `user_message` or `interrupt`",
+      /^Invalid message: type: unknown variant `bogus`, expected `user_message` or `interrupt` or `permission_response`/,
   });
   assert.throws(() => client.send(null), {
     message: "Invalid message: expected an object, found null",

@@ -1,12 +1,16 @@
 // Test helpers: a real server (the testkit's `test-server`: the server binary, the pinned CLI,
-// the scripted Messages API), a proxy to cut its connections, and waiting for frames and states.
-import { spawn } from "node:child_process";
+// the scripted Messages API), a proxy to cut its connections, waiting for frames and states, and
+// the README's examples.
+import { execFile, spawn } from "node:child_process";
 import { once } from "node:events";
+import { readFile } from "node:fs/promises";
 import { connect, createServer } from "node:net";
 import { createInterface } from "node:readline";
+import { promisify } from "node:util";
 
 const TEST_SERVER =
   process.env.TEST_SERVER ?? new URL("../../target/debug/test-server", import.meta.url).pathname;
+const PACKAGE = new URL("..", import.meta.url).pathname;
 /** How long a test waits for what should come. */
 export const PATIENCE_MS = 60_000;
 
@@ -161,3 +165,36 @@ export const streamedText = (seen) =>
 
 /** What `[[slow:N:MS]]` makes the mock API say: "w0 w1 … w(N-1) ". */
 export const slowWords = (n) => Array.from({ length: n }, (_, i) => `w${i} `).join("");
+
+/** The text of the tool results among `frames`, and whether any of them is an error. */
+export function toolResults(seen) {
+  const results = seen
+    .filter((f) => f.type === "sdk_message" && f.data.type === "user")
+    .flatMap((f) => f.data.message.content)
+    .filter((block) => block.type === "tool_result");
+  const text = (content) =>
+    typeof content === "string" ? content : content.map((block) => block.text ?? "").join("");
+  return {
+    text: results.map((block) => text(block.content)).join(""),
+    failed: results.some((block) => block.is_error === true),
+  };
+}
+
+/** The first ```js block after `heading` in the package README. */
+export async function readmeExample(heading) {
+  const readme = await readFile(new URL("../README.md", import.meta.url), "utf8");
+  return readme.slice(readme.indexOf(heading)).match(/```js\n([\s\S]*?)```/)[1];
+}
+
+/**
+ * Runs `code` in Node from the package, whose own name it imports, until it ends by itself;
+ * resolves with what it printed.
+ */
+export async function runExample(code) {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ["--input-type=module", "--eval", code],
+    { cwd: PACKAGE, timeout: 60_000 },
+  );
+  return stdout;
+}

@@ -3,26 +3,19 @@
 // completes a turn in headless Chromium.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { promisify } from "node:util";
 
 import { openPage, serveStatic } from "./browser.mjs";
-import { startServer } from "./harness.mjs";
+import { readmeExample, startServer } from "./harness.mjs";
 
 const run = promisify(execFile);
 const PACKAGE = new URL("..", import.meta.url).pathname;
 // Pinned, as a user's project would be.
 const TOOLS = ["typescript@5.9.3", "@types/node@20.19.25", "vite@8.3.8"];
-
-/** The first ```js block after `heading` in the package README. */
-async function readmeExample(heading) {
-  const readme = await readFile(join(PACKAGE, "README.md"), "utf8");
-  const section = readme.slice(readme.indexOf(heading));
-  return section.match(/```js\n([\s\S]*?)```/)[1];
-}
 
 test("the packed package installs, type-checks, runs, and bundles into a page that works", async (t) => {
   const project = await mkdtemp(join(tmpdir(), "claude-agent-client-"));

@@ -1,10 +1,7 @@
 // v1 sessions: the REST functions, `session: "new"`, attaching by `sessionId`, and their errors
 // as real Errors carrying the server's message and code.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { readFile } from "node:fs/promises";
 import { test } from "node:test";
-import { promisify } from "node:util";
 
 import {
   ClaudeAgentClient,
@@ -14,7 +11,15 @@ import {
   listSessions,
 } from "@claude-agent/client";
 
-import { assistantText, deadUrl, frames, startServer, turn } from "./harness.mjs";
+import {
+  assistantText,
+  deadUrl,
+  frames,
+  readmeExample,
+  runExample,
+  startServer,
+  turn,
+} from "./harness.mjs";
 
 const ids = async (url) => (await listSessions(url)).map((session) => session.id);
 
@@ -127,17 +132,9 @@ test("session options are checked when the client is made", () => {
 
 test("the README's sessions example runs", async (t) => {
   const url = await startServer(t);
-  const readme = await readFile(new URL("../README.md", import.meta.url), "utf8");
-  const example = readme
-    .slice(readme.indexOf("## Sessions"))
-    .match(/```js\n([\s\S]*?)```/)[1]
-    .replace("http://127.0.0.1:3000", url);
-  // Run from the package, whose own name it imports; it ends once its clients are closed.
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    ["--input-type=module", "--eval", example],
-    { cwd: new URL("..", import.meta.url).pathname, timeout: 60_000 },
-  );
+  const example = await readmeExample("## Sessions");
+  // It ends once its clients are closed.
+  const stdout = await runExample(example.replace("http://127.0.0.1:3000", url));
   assert.match(stdout, /status: 'idle'|status: 'starting'|status: 'running'/);
   assert.match(stdout, /code: \d+,\s+reason: .Failed to get session: /);
 });

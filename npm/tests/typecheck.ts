@@ -9,6 +9,8 @@ import {
   deleteSession,
   getSession,
   listSessions,
+  type PermissionDecision,
+  type PermissionRequest,
   type SDKMessage,
   type SessionInfo,
   type SessionStatus,
@@ -111,3 +113,35 @@ const sleeping: SessionStatus = "sleeping";
 const latest: number = sessions[0].latest_seq;
 console.log(status, sleeping, latest);
 await deleteSession("http://h", created.id);
+
+// Permission prompts.
+const offPrompts: () => void = client.onPermissionRequest((request: PermissionRequest) => {
+  const tool: string = request.tool_name;
+  const rule = request.permission_suggestions?.find((suggestion) => suggestion.type === "addRules");
+  if (rule)
+    return { behavior: "allow", updated_permissions: [{ ...rule, destination: "session" }] };
+  return { behavior: "deny", message: `Not ${tool}.`, interrupt: true };
+});
+offPrompts();
+client.onPermissionRequest(async () => ({ behavior: "allow", updated_input: { command: "ls" } }));
+client.onPermissionRequest(() => undefined);
+client.onPermissionRequest(() => {});
+// @ts-expect-error a decision allows or denies
+client.onPermissionRequest(() => ({ behavior: "maybe" }));
+const deny: PermissionDecision = { behavior: "deny", message: "No." };
+client.respondToPermission("id", deny);
+// @ts-expect-error only an allow carries the input to run with
+client.respondToPermission("id", { behavior: "deny", updated_input: {} });
+client.onMessage((message) => {
+  if (message.type === "permission_request") {
+    const input: Record<string, unknown> = message.data.input;
+    console.log(input, message.data.blocked_path);
+  } else if (message.type === "permission_resolved") {
+    const { by, reason } = message.data;
+    // @ts-expect-error a prompt is answered, cancelled or timed out
+    if (reason === "ignored") console.log(by);
+  } else if (message.type === "connected") {
+    const waiting: PermissionRequest[] | undefined = message.pending_permissions;
+    console.log(waiting);
+  }
+});

@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 use crate::config::PermissionMode;
 
 /// A `control` frame's `data`, or the body of `POST /v1/sessions/{id}/control`.
-#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -19,6 +18,12 @@ pub struct Control {
     #[cfg_attr(feature = "openapi", schema(inline))]
     pub change: ControlChange,
 }
+
+// tsify would declare an interface extending a union, which TypeScript refuses.
+#[cfg(feature = "typescript")]
+#[wasm_bindgen::prelude::wasm_bindgen(typescript_custom_section)]
+const CONTROL_TYPE: &str = "/** A `control` frame's `data`: a change, and an id to match its result. */\n\
+    export type Control = { request_id?: string } & ControlChange;";
 
 /// What to change, by `subtype`.
 #[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
