@@ -164,7 +164,7 @@ mod tests {
         );
         assert!(matches!(parse_url("/hook"), Err(UrlError::Unparsable(_))));
         let config = QueryConfig {
-            notify_url: Some(claude_agent_protocol::config::Secret::new("nope".into())),
+            notify_url: Some(claude_agent_protocol::config::Secret::new("nope")),
             ..QueryConfig::default()
         };
         assert_eq!(
