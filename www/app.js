@@ -1,7 +1,8 @@
 // The page's wiring: the session in the URL (`?session=<id>`) gets a ClaudeAgentClient whose
 // frames (the whole history, then live) go to the conversation; the session list opens,
 // creates and deletes sessions; the composer sends through the client, and so do the approval
-// cards of permission prompts.
+// cards of permission prompts, the withdraw buttons of queued messages, and the header's live
+// model and permission mode.
 import { ClaudeAgentClient, deleteSession, getSession, listSessions } from "/client/web.js";
 import { conversation } from "./conversation.js";
 import { sessionList } from "./sessions.js";
@@ -10,7 +11,7 @@ import { turns } from "./turns.js";
 const $ = (id) => document.getElementById(id);
 const server = location.origin;
 const settings = $("settings");
-const view = conversation($("conversation"), { answer });
+const view = conversation($("conversation"), { answer, withdraw });
 const turn = turns();
 const sessions = sessionList($("sessions"), { open: (id) => go(id), remove });
 const POLL_MS = 10_000; // the list also changes with other tabs' and clients' doings
@@ -44,6 +45,7 @@ function update() {
   $("new-session").disabled = state === "connecting";
   $("send").disabled = !connected && !sendCreates();
   $("interrupt").disabled = !connected || !turn.running;
+  $("live-fields").disabled = !connected;
   $("activity").textContent = view.waiting
     ? "Claude is waiting for your approval…"
     : turn.running
@@ -91,6 +93,9 @@ function detach() {
   client?.stop();
   client = null;
   connectedFrame = null;
+  $("live-model").value = "";
+  $("live-mode").value = "";
+  liveNote("");
   view.clear();
   turn.reset();
   replaying(0);
@@ -228,6 +233,7 @@ function onFrame(frame) {
     replaying(frame.latest_seq > (frame.after ?? 0) ? frame.latest_seq : 0);
   }
   view.frame(frame);
+  if (frame.type === "sdk_message" && frame.data.type === "system") showLive(frame.data);
   if (replayUntil && frame.seq >= replayUntil) replaying(0);
   const turned = turn.frame(frame);
   if (turned || PROMPTS.has(frame.type)) update();
@@ -245,12 +251,70 @@ function answer(requestId, decision) {
   }
 }
 
+/** Withdraws the queued message `uuid` (its withdraw button); resolves false if it could not. */
+async function withdraw(uuid) {
+  try {
+    await client.cancelMessage(uuid);
+    return true;
+  } catch (error) {
+    view.problem(`Could not withdraw the message: ${error.message}`);
+    return false;
+  }
+}
+
+/** The model and permission mode the agent says it runs with (`system` messages). */
+function showLive(data) {
+  const editing = (field) => document.activeElement === field;
+  if (typeof data.model === "string" && !editing($("live-model"))) {
+    $("live-model").value = data.model;
+  }
+  if (typeof data.permissionMode === "string" && !editing($("live-mode"))) {
+    $("live-mode").value = data.permissionMode;
+  }
+}
+
+/** Says how a live change went (`state`: pending, ok, failed), or clears it. */
+function liveNote(text, state = "") {
+  $("live-note").textContent = text;
+  $("live-note").dataset.state = state;
+}
+
+/** Applies a live change (`change(client)`, a control's promise) to the open session. */
+async function control(what, change) {
+  const mine = client;
+  liveNote(`${what}…`, "pending");
+  try {
+    await change(mine);
+    if (client === mine) liveNote(`${what}: done`, "ok");
+  } catch (error) {
+    if (client === mine) liveNote(`Could not ${what.toLowerCase()}: ${error.message}`, "failed");
+  }
+}
+
+/** A new message's id, by which the CLI reports it queued, started or withdrawn. */
+function newUuid() {
+  if (crypto.randomUUID) return crypto.randomUUID(); // secure contexts only
+  const hex = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) =>
+    b.toString(16).padStart(2, "0"),
+  ).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20)}`;
+}
+
 async function send() {
   const text = $("message").value;
   if (!text.trim() || $("send").disabled) return;
   if (sendCreates() && !(await create())) return;
   try {
-    client.sendText(text);
+    client.send({
+      type: "user_message",
+      data: {
+        type: "user",
+        session_id: "",
+        parent_tool_use_id: null,
+        uuid: newUuid(),
+        message: { role: "user", content: text },
+      },
+    });
   } catch (error) {
     return view.problem(error.message);
   }
@@ -289,6 +353,15 @@ $("interrupt").addEventListener("click", () => {
   } catch (error) {
     view.problem(error.message);
   }
+});
+$("live").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const model = $("live-model").value.trim() || null;
+  control(`Switch to ${model ?? "the default model"}`, (c) => c.setModel(model));
+});
+$("live-mode").addEventListener("change", () => {
+  const mode = $("live-mode").value;
+  control(`Switch to ${mode} mode`, (c) => c.setPermissionMode(mode));
 });
 addEventListener("popstate", () => openSession(urlSession()));
 setInterval(() => document.visibilityState === "visible" && refreshSessions(), POLL_MS);

@@ -1,19 +1,23 @@
 // The conversation: one list entry per frame from the server, each with its full JSON; tool
 // calls as cards that later receive their results; permission prompts as approval cards that
-// later show how they ended. Setup frames (`connected`, notices, the agent's system messages) go
+// later show how they ended; messages waiting behind the running turn marked queued, with a
+// button that withdraws them. Setup frames (`connected`, notices, the agent's system messages) go
 // to collapsed groups: they are rarely what the reader is after.
 import { h } from "./dom.js";
 import { dollars } from "./format.js";
 import { renderMarkdown } from "./markdown.js";
-import { approvalCard } from "./permissions.js";
+import { promptCard } from "./permissions.js";
 
 /**
  * Renders into the list `list`; returns what the page tells it. `answer(requestId, decision)`
- * sends a permission decision, false if it could not.
+ * sends a permission decision, false if it could not; `withdraw(uuid)` withdraws a queued
+ * message, resolving false if it could not.
  */
-export function conversation(list, { answer }) {
+export function conversation(list, { answer, withdraw }) {
   const toolResults = new Map(); // tool_use id → the result slot of its card
   const approvals = new Map(); // permission request id → its entry and card
+  const messages = new Map(); // user message uuid → its entry
+  const lifecycles = new Map(); // user message uuid → its latest `command_lifecycle` state
   let live = null; // the text streaming in (token streaming), until its whole message comes
   let setup = null; // the setup group that setup frames join, until another entry comes
 
@@ -85,7 +89,10 @@ export function conversation(list, { answer }) {
         return streamEvent(data.event);
       case "system":
         return addSetup(`System: ${data.subtype ?? ""}`, [], frame);
-      default: // the agent's bookkeeping, e.g. `command_lifecycle`
+      case "command_lifecycle":
+        lifecycle(String(data.command_uuid), String(data.state));
+        return addSetup(String(data.type), [], frame);
+      default: // the agent's bookkeeping
         return addSetup(String(data.type), [], frame);
     }
   }
@@ -96,7 +103,43 @@ export function conversation(list, { answer }) {
     const body = blocksOf(frame.data?.message?.content).map((b) =>
       h("p", { class: b.type === "text" ? "plain" : "muted" }, text(b)),
     );
-    add("mine", "You", body, frame);
+    const entry = add("mine", "You", body, frame);
+    const uuid = frame.data?.uuid;
+    if (typeof uuid !== "string") return;
+    entry.dataset.uuid = uuid;
+    messages.set(uuid, entry);
+    if (lifecycles.has(uuid)) queueState(entry, lifecycles.get(uuid));
+  }
+
+  /** The CLI took in, started, finished or withdrew the message `uuid`. */
+  function lifecycle(uuid, state) {
+    lifecycles.set(uuid, state);
+    const entry = messages.get(uuid);
+    if (entry) queueState(entry, state);
+  }
+
+  /** Marks a message queued (with its withdraw button), withdrawn, or neither once it runs. */
+  function queueState(entry, state) {
+    const note = entry.querySelector(":scope > .queue-note");
+    if (state === "queued") {
+      if (entry.dataset.queue === "queued") return;
+      entry.dataset.queue = "queued";
+      const button = h("button", { type: "button", class: "withdraw" }, "Withdraw");
+      button.addEventListener("click", async () => {
+        button.disabled = true;
+        if (!(await withdraw(entry.dataset.uuid))) button.disabled = false;
+      });
+      const waits = h("p", { class: "queue-note" }, "Queued: waits for the running turn", button);
+      entry.querySelector(":scope > .who").after(waits);
+    } else if (state === "cancelled") {
+      entry.dataset.queue = "withdrawn";
+      const gone = h("p", { class: "queue-note" }, "Withdrawn: it never ran");
+      if (note) note.replaceWith(gone);
+      else entry.querySelector(":scope > .who").after(gone);
+    } else if (entry.dataset.queue === "queued") {
+      delete entry.dataset.queue; // started, or over
+      note?.remove();
+    }
   }
 
   function block(b) {
@@ -160,8 +203,9 @@ export function conversation(list, { answer }) {
       setup = null;
       return append(shown.entry);
     }
-    const card = approvalCard(request, (decision) => answer(request.request_id, decision));
-    const entry = add("permission", "Permission request", card.nodes, frame);
+    const card = promptCard(request, (decision) => answer(request.request_id, decision));
+    const [kind, label] = PROMPT_KINDS[request.tool_name] ?? ["permission", "Permission request"];
+    const entry = add(kind, label, card.nodes, frame);
     entry.dataset.state = "waiting";
     approvals.set(request.request_id, { entry, card });
   }
@@ -217,11 +261,19 @@ export function conversation(list, { answer }) {
       list.replaceChildren();
       toolResults.clear();
       approvals.clear();
+      messages.clear();
+      lifecycles.clear();
       live = null;
       setup = null;
     },
   };
 }
+
+/** The entry kind and label of the prompts that are not tool permissions. */
+const PROMPT_KINDS = {
+  AskUserQuestion: ["permission question", "Question"],
+  ExitPlanMode: ["permission plan", "Plan"],
+};
 
 /** A message's content as blocks: a string is one text block. */
 function blocksOf(content) {

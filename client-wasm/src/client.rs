@@ -9,6 +9,7 @@ use wasm_bindgen_futures::{JsFuture, future_to_promise, spawn_local};
 
 use crate::{
     backoff,
+    controls::{self, Controls},
     dispatch::Dispatch,
     error::ClientError,
     handlers::Handlers,
@@ -39,6 +40,8 @@ struct Inner {
     dispatch: Dispatch,
     /// The permission prompts waiting, and `onPermissionRequest`'s handlers.
     prompts: Prompts,
+    /// The live controls sent whose results have not come.
+    controls: Controls,
     /// Told of exceptions thrown by handlers; `console.error` without it.
     on_error: Option<Function>,
     /// The connection being made, settled by its `connected` frame, a refusal, or its end.
@@ -97,7 +100,9 @@ impl Client {
                 },
                 move |frame| {
                     if let Some(inner) = to_prompts.upgrade() {
-                        prompts::on_frame(&Client(inner), &frame);
+                        let client = Client(inner);
+                        prompts::on_frame(&client, &frame);
+                        controls::on_frame(&client, &frame);
                     }
                 },
                 move |error| {
@@ -114,6 +119,7 @@ impl Client {
                 handlers: Handlers::default(),
                 dispatch,
                 prompts: Prompts::default(),
+                controls: Controls::default(),
                 on_error,
                 pending: None,
                 backoff: None,
@@ -337,6 +343,11 @@ impl Client {
         change(&mut self.0.borrow_mut().prompts)
     }
 
+    /// Runs `change` on the live controls waiting (which must not call back into the client).
+    pub(crate) fn controls<R>(&self, change: impl FnOnce(&mut Controls) -> R) -> R {
+        change(&mut self.0.borrow_mut().controls)
+    }
+
     /// A JS function running `remove` on the client, if it still exists.
     fn unsubscriber(&self, remove: impl Fn(&mut Inner) + 'static) -> Function {
         let weak = Rc::downgrade(&self.0);
@@ -463,6 +474,7 @@ impl Client {
         };
         // The socket owns the closure running now: free it after this event, not during it.
         spawn_local(async move { drop(socket) });
+        controls::connection_ended(self);
         log(debug, &format!("Disconnected: {why}"));
         if let Some(pending) = pending {
             let failed = ClientError::Connect {

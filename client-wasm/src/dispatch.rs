@@ -5,7 +5,7 @@
 //! whether frames go to Rust first, debug logging, and where exceptions go. What it writes is
 //! the `seq` of the last logged frame handed over, which a reconnect resumes after. The frames
 //! that say which permission prompts wait (a few a turn) also go to Rust, for
-//! `onPermissionRequest`.
+//! `onPermissionRequest`, and so do the results of live controls, for their promises.
 
 use js_sys::{Array, Function, Object, Reflect};
 use wasm_bindgen::{
@@ -14,7 +14,12 @@ use wasm_bindgen::{
 };
 
 #[wasm_bindgen(inline_js = r#"
-const PROMPT_FRAMES = new Set(["connected", "permission_request", "permission_resolved"]);
+const RUST_FRAMES = new Set([
+  "connected",
+  "permission_request",
+  "permission_resolved",
+  "control_result",
+]);
 
 export function listener(state) {
   return (event) => {
@@ -36,7 +41,7 @@ export function listener(state) {
       state.lastSeq = frame.after;
     }
     if (state.inspect) state.inspect(frame);
-    if (PROMPT_FRAMES.has(frame?.type)) state.prompts(frame);
+    if (RUST_FRAMES.has(frame?.type)) state.prompts(frame);
     if (state.debug) console.log("Received message:", frame);
     // The array of this moment: handlers (un)subscribed by a handler take effect next frame.
     for (const handler of state.handlers) {

@@ -6,6 +6,7 @@
 mod backoff;
 mod check;
 mod client;
+mod controls;
 mod dispatch;
 mod endpoints;
 mod error;
@@ -103,6 +104,47 @@ impl ClaudeAgentClient {
         #[wasm_bindgen(unchecked_param_type = "PermissionDecision")] decision: &JsValue,
     ) -> Result<(), ClientError> {
         prompts::respond(&self.client, request_id, decision)
+    }
+
+    /// Switches the session to `model` (`null`: the default) from its next turn; resolves with
+    /// the CLI's answer, or rejects with its error.
+    #[wasm_bindgen(js_name = setModel, unchecked_return_type = "Promise<ControlResult>")]
+    pub fn set_model(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string | null")] model: &JsValue,
+    ) -> Promise {
+        controls::send(&self.client, "set_model", Some(("model", model)))
+    }
+
+    /// Switches the session's permission mode; resolves with the CLI's answer, or rejects with
+    /// its error.
+    #[wasm_bindgen(js_name = setPermissionMode, unchecked_return_type = "Promise<ControlResult>")]
+    pub fn set_permission_mode(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "PermissionMode")] mode: &JsValue,
+    ) -> Promise {
+        controls::send(&self.client, "set_permission_mode", Some(("mode", mode)))
+    }
+
+    /// Sets the session's thinking budget (`null`: the default); resolves with the CLI's answer,
+    /// or rejects with its error.
+    #[wasm_bindgen(
+        js_name = setMaxThinkingTokens,
+        unchecked_return_type = "Promise<ControlResult>"
+    )]
+    pub fn set_max_thinking_tokens(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "number | null")] tokens: &JsValue,
+    ) -> Promise {
+        let field = ("max_thinking_tokens", tokens);
+        controls::send(&self.client, "set_max_thinking_tokens", Some(field))
+    }
+
+    /// Withdraws the message `uuid` while it waits behind the running turn; rejects if it is
+    /// not queued (it has started, ended, or was never sent).
+    #[wasm_bindgen(js_name = cancelMessage, unchecked_return_type = "Promise<ControlResult>")]
+    pub fn cancel_message(&self, uuid: &str) -> Promise {
+        controls::send(&self.client, "cancel_message", Some(("uuid", &uuid.into())))
     }
 
     /// Calls `handler` with every frame from the server; returns a function that unsubscribes.

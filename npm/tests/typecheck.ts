@@ -5,6 +5,7 @@ import {
   ClaudeAgentClient,
   type CloseInfo,
   type ConnectionState,
+  type ControlResult,
   createSession,
   deleteSession,
   getSession,
@@ -132,7 +133,16 @@ const deny: PermissionDecision = { behavior: "deny", message: "No." };
 client.respondToPermission("id", deny);
 // @ts-expect-error only an allow carries the input to run with
 client.respondToPermission("id", { behavior: "deny", updated_input: {} });
+// Live control: each answered by its ControlResult.
+const switched: Promise<ControlResult> = client.setModel(null);
+switched.then(({ ok, error }) => console.log(ok, error?.length));
+client.setPermissionMode("plan");
+client.setMaxThinkingTokens(4096);
+client.cancelMessage("uuid");
+// @ts-expect-error a permission mode is one of the CLI's
+client.setPermissionMode("sideways");
 client.onMessage((message) => {
+  if (message.type === "control_result") console.log(message.data.request_id);
   if (message.type === "permission_request") {
     const input: Record<string, unknown> = message.data.input;
     console.log(input, message.data.blocked_path);

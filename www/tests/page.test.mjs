@@ -22,8 +22,8 @@ test("a new session with the settings: a message, the reply and the turn's figur
   const { page, problems, server } = await openDemo(t);
   assert.equal(await status(page), "No session\nCreate a session, or open one from the list.");
   const key = "sk-ant-page-test-key";
-  await page.getByLabel("Model").fill("sonnet");
-  await page.getByLabel("Permission mode").selectOption("acceptEdits");
+  await page.getByLabel("Model", { exact: true }).fill("sonnet");
+  await page.getByLabel("Permission mode", { exact: true }).selectOption("acceptEdits");
   await page.getByLabel("Allowed tools").fill("Bash, Read");
   await page.getByLabel("Anthropic API key").fill(key);
   await page.getByLabel("System prompt").fill("Be brief.");
@@ -378,7 +378,7 @@ test("markdown renders as headings, emphasis, code, lists and http(s) links only
 test("a config the server refuses shows the server's reason", async (t) => {
   const { page, problems } = await openDemo(t);
   // The select offers only valid modes: add one the server does not know.
-  await page.getByLabel("Permission mode").evaluate((select) => {
+  await page.getByLabel("Permission mode", { exact: true }).evaluate((select) => {
     select.add(new Option("yolo"));
     select.value = "yolo";
   });
@@ -395,7 +395,7 @@ test("a config the server refuses shows the server's reason", async (t) => {
     [],
   );
 
-  await page.getByLabel("Permission mode").selectOption("plan");
+  await page.getByLabel("Permission mode", { exact: true }).selectOption("plan");
   await newSession(page);
   assert.match(await status(page), /^Connected\n/);
 });

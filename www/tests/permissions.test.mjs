@@ -16,7 +16,7 @@ const cards = (page, state) =>
 
 /** A new `default`-mode session from the page's settings, as a person would make it. */
 async function askingSession(page) {
-  await page.getByLabel("Permission mode").selectOption("default");
+  await page.getByLabel("Permission mode", { exact: true }).selectOption("default");
   const config = await newSession(page);
   assert.equal(config.permissionMode, "default");
   return sessionOf(page);
