@@ -92,6 +92,7 @@ fn streamed(text: &str) -> Reply {
     Reply::Message(Scripted {
         block: Block::Text(text.split_inclusive(' ').map(str::to_owned).collect()),
         pace: WORD_PACE,
+        more: Vec::new(),
     })
 }
 
@@ -133,6 +134,7 @@ mod tests {
         let Reply::Message(Scripted {
             block: Block::Text(deltas),
             pace,
+            ..
         }) = reply("hi\n  there")
         else {
             panic!("a text reply");

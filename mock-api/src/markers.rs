@@ -7,6 +7,8 @@ use std::time::Duration;
 pub enum Marker {
     /// `[[tool:bash:CMD]]`: reply with a Bash `tool_use` running CMD.
     ToolBash { command: String },
+    /// `[[tools:bash:CMD1|CMD2…]]`: one reply with a Bash `tool_use` for each, in parallel.
+    ToolsBash { commands: Vec<String> },
     /// `[[question:QUESTION|OPTION1|OPTION2]]`: reply with an `AskUserQuestion` `tool_use`
     /// asking QUESTION, with one choice labelled by each option: 2 to 4 options, none empty
     /// and no two alike, as the CLI's input schema wants.
@@ -75,6 +77,15 @@ impl Marker {
             ("tool", Some(args)) => Self::ToolBash {
                 command: args.strip_prefix("bash:")?.to_owned(),
             },
+            ("tools", Some(args)) => {
+                let commands: Vec<String> = args
+                    .strip_prefix("bash:")?
+                    .split('|')
+                    .map(str::to_owned)
+                    .collect();
+                (commands.len() >= 2 && commands.iter().all(|c| !c.is_empty()))
+                    .then_some(Self::ToolsBash { commands })?
+            }
             ("question", Some(args)) => {
                 let mut parts = args.split('|').map(str::to_owned);
                 let question = parts.next().filter(|q| !q.is_empty())?;

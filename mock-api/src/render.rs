@@ -34,34 +34,38 @@ impl Message {
 
     /// The whole message, as a non-streaming reply.
     pub(crate) fn to_json(&self) -> Value {
-        self.envelope(
-            &json!([self.block(true)]),
-            &json!(self.stop_reason()),
-            self.deltas().len(),
-        )
+        let content: Vec<Value> = (0..self.count()).map(|i| self.block(i, true)).collect();
+        let tokens = (0..self.count()).map(|i| self.deltas(i).len()).sum();
+        self.envelope(&json!(content), &json!(self.stop_reason()), tokens)
     }
 
-    /// The Messages API event sequence for a streaming reply.
+    /// The Messages API event sequence for a streaming reply: each block in turn.
     pub(crate) fn events(&self) -> Vec<SseEvent> {
-        let deltas = self.deltas();
         let start = self.envelope(&json!([]), &Value::Null, 1);
-        let block = self.block(false);
-        let mut events = vec![
-            event(&json!({"type": "message_start", "message": start})),
-            event(&json!({"type": "content_block_start", "index": 0, "content_block": block})),
-        ];
-        let delays = iter::once(Duration::ZERO).chain(iter::repeat(self.scripted.pace));
-        for (delta, delay) in deltas.iter().zip(delays) {
-            let data = json!({"type": "content_block_delta", "index": 0, "delta": delta});
-            events.push(SseEvent {
-                delay,
-                ..event(&data)
-            });
+        let mut events = vec![event(&json!({"type": "message_start", "message": start}))];
+        let mut tokens = 0;
+        for index in 0..self.count() {
+            let block = self.block(index, false);
+            let deltas = self.deltas(index);
+            tokens += deltas.len();
+            events.push(event(
+                &json!({"type": "content_block_start", "index": index, "content_block": block}),
+            ));
+            let delays = iter::once(Duration::ZERO).chain(iter::repeat(self.scripted.pace));
+            for (delta, delay) in deltas.iter().zip(delays) {
+                let data = json!({"type": "content_block_delta", "index": index, "delta": delta});
+                events.push(SseEvent {
+                    delay,
+                    ..event(&data)
+                });
+            }
+            events.push(event(
+                &json!({"type": "content_block_stop", "index": index}),
+            ));
         }
         let stop = json!({"stop_reason": self.stop_reason(), "stop_sequence": null});
-        let usage = json!({"output_tokens": deltas.len()});
+        let usage = json!({"output_tokens": tokens});
         events.extend([
-            event(&json!({"type": "content_block_stop", "index": 0})),
             event(&json!({"type": "message_delta", "delta": stop, "usage": usage})),
             event(&json!({"type": "message_stop"})),
         ]);
@@ -86,23 +90,38 @@ impl Message {
         })
     }
 
-    /// The content block, complete or as `content_block_start` announces it (empty).
-    fn block(&self, complete: bool) -> Value {
-        match &self.scripted.block {
+    /// How many content blocks the message has.
+    fn count(&self) -> usize {
+        1 + self.scripted.more.len()
+    }
+
+    fn nth(&self, index: usize) -> &Block {
+        match index {
+            0 => &self.scripted.block,
+            n => &self.scripted.more[n - 1],
+        }
+    }
+
+    /// Content block `index`, complete or as `content_block_start` announces it (empty).
+    fn block(&self, index: usize, complete: bool) -> Value {
+        match self.nth(index) {
             Block::Text(deltas) => {
                 json!({"type": "text", "text": if complete { deltas.concat() } else { String::new() }})
             }
             Block::ToolUse { name, input } => json!({
                 "type": "tool_use",
-                "id": format!("toolu_mock_{:04}", self.serial),
+                "id": match index {
+                    0 => format!("toolu_mock_{:04}", self.serial),
+                    n => format!("toolu_mock_{:04}_{n}", self.serial),
+                },
                 "name": name,
                 "input": if complete { input.clone() } else { json!({}) },
             }),
         }
     }
 
-    fn deltas(&self) -> Vec<Value> {
-        match &self.scripted.block {
+    fn deltas(&self, index: usize) -> Vec<Value> {
+        match self.nth(index) {
             Block::Text(deltas) => deltas
                 .iter()
                 .map(|text| json!({"type": "text_delta", "text": text}))
@@ -114,11 +133,10 @@ impl Message {
         }
     }
 
+    /// `tool_use` if the message calls a tool, as the API says.
     fn stop_reason(&self) -> &'static str {
-        match self.scripted.block {
-            Block::Text(_) => "end_turn",
-            Block::ToolUse { .. } => "tool_use",
-        }
+        let calls = (0..self.count()).any(|i| matches!(self.nth(i), Block::ToolUse { .. }));
+        if calls { "tool_use" } else { "end_turn" }
     }
 }
 

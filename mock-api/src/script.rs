@@ -16,6 +16,8 @@ pub(crate) enum Reply {
 pub(crate) struct Scripted {
     pub(crate) block: Block,
     pub(crate) pace: Duration,
+    /// More blocks of the same message, after `block`: tool calls made in parallel.
+    pub(crate) more: Vec<Block>,
 }
 
 #[derive(Debug, PartialEq)]
@@ -55,6 +57,7 @@ pub(crate) fn reply(request: &RecordedRequest, script: Script) -> Reply {
     let said = user_text(content);
     match Marker::find(said) {
         Some(Marker::ToolBash { command }) => bash(&command, "Run a command"),
+        Some(Marker::ToolsBash { commands }) => parallel_bash(&commands),
         Some(Marker::Question { question, options }) => ask(&question, &options),
         Some(Marker::Plan { text }) => match plan::plan_file(request) {
             Some(path) => tool_use(plan::WRITE, plan::write_input(&path, &text)),
@@ -65,6 +68,7 @@ pub(crate) fn reply(request: &RecordedRequest, script: Script) -> Reply {
             Reply::Message(Scripted {
                 block: Block::Text(deltas),
                 pace,
+                more: Vec::new(),
             })
         }
         Some(Marker::Say { text: said }) => text(&said),
@@ -74,6 +78,19 @@ pub(crate) fn reply(request: &RecordedRequest, script: Script) -> Reply {
             Script::Demo => demo::reply(said),
         },
     }
+}
+
+/// One message calling Bash once for each of `commands`, in parallel.
+fn parallel_bash(commands: &[String]) -> Reply {
+    let call = |command: &String| Block::ToolUse {
+        name: "Bash",
+        input: json!({"command": command, "description": "Run a command"}),
+    };
+    Reply::Message(Scripted {
+        block: call(&commands[0]),
+        pace: Duration::ZERO,
+        more: commands[1..].iter().map(call).collect(),
+    })
 }
 
 /// A bash `tool_use` running `command`, described as `description`.
@@ -101,6 +118,7 @@ fn tool_use(name: &'static str, input: Value) -> Reply {
     Reply::Message(Scripted {
         block: Block::ToolUse { name, input },
         pace: Duration::ZERO,
+        more: Vec::new(),
     })
 }
 
@@ -109,6 +127,7 @@ fn text(text: &str) -> Reply {
     Reply::Message(Scripted {
         block: Block::Text(vec![text.to_owned()]),
         pace: Duration::ZERO,
+        more: Vec::new(),
     })
 }
 

@@ -359,3 +359,34 @@ async fn with_no_client_a_prompt_is_denied_after_the_session_s_timeout() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn two_tools_called_at_once_ask_in_turn_and_each_answer_counts() {
+    let (_api, server, id) = start().await;
+    let (mut client, _) = attach(&server, &id).await;
+    let both = "[[tools:bash:touch one && echo ran-one|touch two && echo ran-two]]";
+    client.send(&say(both)).await;
+    // The CLI asks about one call at a time (transcript b9): the second after the first's answer.
+    let first = prompt(&mut client).await;
+    assert!(first.input["command"].as_str().unwrap().contains("one"));
+    client
+        .send(&answer(&first, json!({"behavior": "allow"})))
+        .await;
+    let mut frames = client
+        .until(|f| matches!(f, ServerMessage::PermissionRequest { .. }))
+        .await;
+    let Some(ServerMessage::PermissionRequest { data: second, .. }) = frames.last().cloned() else {
+        unreachable!()
+    };
+    assert_ne!(first.request_id, second.request_id);
+    assert!(second.input["command"].as_str().unwrap().contains("two"));
+    let deny = json!({"behavior": "deny", "message": "Not two."});
+    client.send(&answer(&second, deny)).await;
+    frames.extend(client.turn().await);
+    let (text, failed) = tool_results(&frames);
+    assert!(
+        text.contains("ran-one") && text.contains("Not two.") && failed,
+        "{text}"
+    );
+    assert!(!text.contains("ran-two"), "{text}");
+}
