@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, ensure};
-use claude_agent_testkit::{Client, PATIENCE, TestServer, descendants, status_mb};
+use claude_agent_testkit::{Client, PATIENCE, TestServer, agents, status_mb};
 use futures_util::{StreamExt, stream};
 use serde_json::{Value, json};
 
@@ -103,7 +103,7 @@ impl Plan {
             let asleep = |s: &Value| s["status"] == "hibernated";
             let kept = |s: &Value| attached.contains(&s["id"].as_str().unwrap_or_default());
             let settled = sessions.iter().all(|s| asleep(s) != kept(s));
-            let agents = descendants(server.pid()).len();
+            let agents = agents(server.pid()).len();
             if settled && agents == attached.len() {
                 return Ok(sessions.len());
             }
