@@ -24,6 +24,37 @@ function sender(answer, buttons) {
   };
 }
 
+/**
+ * A card's decision buttons: `button(label, kind, decide)` makes one that sends `decide()`; one
+ * answer a card, not one a click.
+ */
+function decisions(answer) {
+  const buttons = [];
+  const send = sender(answer, buttons);
+  const button = (label, kind, decide) => {
+    const node = h("button", { type: "button", class: kind }, label);
+    node.addEventListener("click", () => send(decide()));
+    buttons.push(node);
+    return node;
+  };
+  return { send, button };
+}
+
+/** The optional message of a denial: `deny()` reads it; Enter in it sends the denial. */
+function denial(send) {
+  const message = h("input", { class: "deny-message", autocomplete: "off" });
+  const deny = () => {
+    const why = message.value.trim();
+    return why ? { behavior: "deny", message: why } : { behavior: "deny" };
+  };
+  message.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" || event.isComposing) return;
+    event.preventDefault();
+    send(deny());
+  });
+  return { message, deny };
+}
+
 /** The card's ending: `controls` give way to the outcome, saying `verbs` [allowed, denied]. */
 function resolver(controls, outcome, verbs) {
   return (data) => {
@@ -130,24 +161,8 @@ export function questionCard(request, answer) {
  * back to the mode before plan mode), or sent back with a message to keep planning.
  */
 export function planCard(request, answer) {
-  const buttons = [];
-  const send = sender(answer, buttons);
-  const button = (label, kind, decide) => {
-    const node = h("button", { type: "button", class: kind }, label);
-    node.addEventListener("click", () => send(decide()));
-    buttons.push(node);
-    return node;
-  };
-  const message = h("input", { class: "deny-message", autocomplete: "off" });
-  const keepPlanning = () => {
-    const why = message.value.trim();
-    return why ? { behavior: "deny", message: why } : { behavior: "deny" };
-  };
-  message.addEventListener("keydown", (event) => {
-    if (event.key !== "Enter" || event.isComposing) return;
-    event.preventDefault();
-    send(keepPlanning());
-  });
+  const { send, button } = decisions(answer);
+  const { message, deny: keepPlanning } = denial(send);
   const acceptEdits = { type: "setMode", mode: "acceptEdits", destination: "session" };
   const controls = h(
     "div",
@@ -194,25 +209,8 @@ export function planCard(request, answer) {
 export function approvalCard(request, answer) {
   const tool = String(request.display_name ?? request.tool_name);
   const rule = alwaysAllowRule(request);
-  const buttons = [];
-  const send = sender(answer, buttons); // one answer, not one a click
-  const button = (label, kind, decide) => {
-    const node = h("button", { type: "button", class: kind }, label);
-    node.addEventListener("click", () => send(decide()));
-    buttons.push(node);
-    return node;
-  };
-
-  const message = h("input", { class: "deny-message", autocomplete: "off" });
-  const deny = () => {
-    const why = message.value.trim();
-    return why ? { behavior: "deny", message: why } : { behavior: "deny" };
-  };
-  message.addEventListener("keydown", (event) => {
-    if (event.key !== "Enter" || event.isComposing) return;
-    event.preventDefault();
-    send(deny());
-  });
+  const { send, button } = decisions(answer);
+  const { message, deny } = denial(send);
   const controls = h(
     "div",
     { class: "permission-controls" },

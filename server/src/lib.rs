@@ -9,6 +9,7 @@ mod demo;
 mod hosts;
 mod http;
 mod listener;
+mod lock;
 mod notify;
 mod origins;
 mod server;

@@ -6,7 +6,8 @@ use std::path::Path;
 
 use claude_agent_protocol::ServerMessage;
 use claude_agent_testkit::{
-    Client, MockApi, PATIENCE, RecordedRequest, TestServer, assistant_text, errors, sdk, sdk_type,
+    Client, MockApi, PATIENCE, RecordedRequest, TestServer, assistant_text, errors, result_of,
+    sdk_type,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -61,15 +62,6 @@ async fn refused(client: &mut Client, content: &str) -> String {
         }
         _ => unreachable!(),
     }
-}
-
-/// The `result` among a turn's frames.
-fn result_of(frames: &[ServerMessage]) -> Value {
-    let result = frames
-        .iter()
-        .filter_map(sdk)
-        .find(|m| m["type"] == "result");
-    result.expect("a result")
 }
 
 #[tokio::test]

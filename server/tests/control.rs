@@ -6,6 +6,7 @@ use std::path::Path;
 use claude_agent_protocol::{ServerMessage, control::ControlResult};
 use claude_agent_testkit::{
     Client, MockApi, TestServer, agents, command_line, errors, eventually, sdk, signal,
+    tool_results,
 };
 use nix::sys::signal::Signal;
 use serde_json::{Value, json};
@@ -78,23 +79,6 @@ fn last_model(api: &MockApi) -> Value {
     main.body["model"].clone()
 }
 
-/// The tool results' text among `frames`.
-fn tool_results(frames: &[ServerMessage]) -> String {
-    frames
-        .iter()
-        .filter_map(sdk)
-        .filter(|m| m["type"] == "user")
-        .flat_map(|m| {
-            m["message"]["content"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-        })
-        .filter(|block| block["type"] == "tool_result")
-        .map(|block| block["content"].to_string())
-        .collect()
-}
-
 #[tokio::test]
 async fn a_new_model_takes_the_next_turn_and_outlives_a_restart() {
     let (api, server, id, mut client) = start().await;
@@ -143,7 +127,7 @@ async fn in_plan_mode_a_write_is_not_run_and_the_mode_outlives_a_restart() {
         client.send(&frame.to_string()).await;
         frames.extend(client.turn().await);
     }
-    assert!(!tool_results(&frames).contains("wrote-it"), "{frames:?}");
+    assert!(!tool_results(&frames).0.contains("wrote-it"), "{frames:?}");
     let workspace = server.home.path().join("workspace");
     assert!(!workspace.join("planned").exists());
 

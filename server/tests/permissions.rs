@@ -8,7 +8,7 @@ use claude_agent_protocol::{
     ServerMessage,
     permissions::{PermissionBehavior, PermissionRequest, PermissionResolved, ResolvedReason},
 };
-use claude_agent_testkit::{Client, MockApi, TestServer, errors, sdk};
+use claude_agent_testkit::{Client, MockApi, TestServer, errors, result_of, tool_results};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -73,40 +73,6 @@ fn answer(prompt: &PermissionRequest, decision: Value) -> String {
     let mut data = decision;
     data["request_id"] = prompt.request_id.clone().into();
     json!({"type": "permission_response", "data": data}).to_string()
-}
-
-/// The text of the tool results among `frames`, and whether any is an error.
-fn tool_results(frames: &[ServerMessage]) -> (String, bool) {
-    let mut text = String::new();
-    let mut failed = false;
-    for message in frames
-        .iter()
-        .filter_map(sdk)
-        .filter(|m| m["type"] == "user")
-    {
-        for block in message["message"]["content"]
-            .as_array()
-            .into_iter()
-            .flatten()
-        {
-            if block["type"] == "tool_result" {
-                failed |= block["is_error"] == true;
-                match &block["content"] {
-                    Value::String(s) => text.push_str(s),
-                    other => text.push_str(&other.to_string()),
-                }
-            }
-        }
-    }
-    (text, failed)
-}
-
-fn result_of(frames: &[ServerMessage]) -> Value {
-    frames
-        .iter()
-        .filter_map(sdk)
-        .find(|m| m["type"] == "result")
-        .expect("a result")
 }
 
 #[tokio::test]

@@ -23,7 +23,7 @@ use claude_agent_protocol::{
     ServerMessage,
     permissions::{PermissionBehavior, PermissionRequest},
 };
-use claude_agent_testkit::{Client, MockApi, PATIENCE, TestServer, sdk, text_blocks};
+use claude_agent_testkit::{Client, MockApi, PATIENCE, TestServer, sdk, text_blocks, tool_results};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -91,26 +91,6 @@ fn answered(prompt: &PermissionRequest, answers: Value) -> Value {
     let mut input = prompt.input.clone();
     input.insert("answers".into(), answers);
     json!({"behavior": "allow", "updated_input": input})
-}
-
-/// The tool results among `frames`: their text, and whether any is an error.
-fn tool_results(frames: &[ServerMessage]) -> (String, bool) {
-    let mut text = String::new();
-    let mut failed = false;
-    let messages = frames
-        .iter()
-        .filter_map(sdk)
-        .filter(|m| m["type"] == "user");
-    for message in messages {
-        let blocks = message["message"]["content"].as_array().cloned();
-        for block in blocks.into_iter().flatten() {
-            if block["type"] == "tool_result" {
-                failed |= block["is_error"] == true;
-                text.push_str(&text_blocks(&block["content"]).concat());
-            }
-        }
-    }
-    (text, failed)
 }
 
 /// The `permissionMode` of each `system` message of `subtype` among `frames`.

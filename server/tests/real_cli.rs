@@ -5,7 +5,7 @@ use std::path::Path;
 use claude_agent_protocol::ServerMessage;
 use claude_agent_testkit::{
     Client, MockApi, PATIENCE, TestServer, agents, assistant_text, command_line, descendants,
-    errors, eventually, is_alive, sdk, sdk_type, signal,
+    errors, eventually, is_alive, result_of, sdk, sdk_type, signal,
 };
 use nix::sys::signal::Signal;
 use serde_json::Value;
@@ -16,14 +16,6 @@ async fn start() -> (MockApi, TestServer) {
     let api = MockApi::start().await;
     let server = TestServer::with_claude(Path::new(SERVER), &api.base_url()).await;
     (api, server)
-}
-
-fn result_of(frames: &[ServerMessage]) -> Value {
-    frames
-        .iter()
-        .filter_map(sdk)
-        .find(|m| m["type"] == "result")
-        .expect("a result")
 }
 
 /// The session answers a plain message, as the mock echoes it.

@@ -117,6 +117,34 @@ pub fn sdk(frame: &ServerMessage) -> Option<Value> {
     }
 }
 
+/// The turn's `result` among `frames`.
+pub fn result_of(frames: &[ServerMessage]) -> Value {
+    frames
+        .iter()
+        .filter_map(sdk)
+        .find(|m| m["type"] == "result")
+        .expect("a result")
+}
+
+/// The tool results among `frames`: their text, and whether any is an error.
+pub fn tool_results(frames: &[ServerMessage]) -> (String, bool) {
+    let (mut text, mut failed) = (String::new(), false);
+    let messages = frames
+        .iter()
+        .filter_map(sdk)
+        .filter(|m| m["type"] == "user");
+    for message in messages {
+        let blocks = message["message"]["content"].as_array().cloned();
+        for block in blocks.into_iter().flatten() {
+            if block["type"] == "tool_result" {
+                failed |= block["is_error"] == true;
+                text.push_str(&crate::text_blocks(&block["content"]).concat());
+            }
+        }
+    }
+    (text, failed)
+}
+
 pub fn sdk_type(frame: &ServerMessage) -> Option<String> {
     sdk(frame).and_then(|m| m["type"].as_str().map(str::to_owned))
 }

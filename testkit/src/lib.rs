@@ -12,7 +12,9 @@ mod seed;
 mod server;
 
 pub use claude_agent_mock_api::{Marker, MockApi, PATIENCE, RecordedRequest, text_blocks};
-pub use client::{Client, assistant_text, errors, eventually, infos, sdk, sdk_type};
+pub use client::{
+    Client, assistant_text, errors, eventually, infos, result_of, sdk, sdk_type, tool_results,
+};
 pub use clock::monotonic_ns;
 pub use fastrand::Rng;
 pub use report::{machine, median, target};

@@ -20,6 +20,7 @@ use nix::{
 use tokio::process::Command;
 
 use super::init::{HOLDER, PROBE, SELF_EXE};
+use crate::lock::lock;
 
 /// What keeps an agent's processes from outliving it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -114,7 +115,7 @@ impl Containment {
     /// Notes a started agent, so that the sweep leaves it and finds what it leaves behind.
     pub(crate) fn started(self, pid: u32, mark: &str) {
         if self == Self::Subreaper {
-            lock().push((pid, mark.to_owned()));
+            lock(&MARKED).push((pid, mark.to_owned()));
         }
     }
 
@@ -124,7 +125,7 @@ impl Containment {
         if self != Self::Subreaper {
             return;
         }
-        lock().retain(|(agent, _)| *agent != pid);
+        lock(&MARKED).retain(|(agent, _)| *agent != pid);
         for _ in 0..SWEEP_ROUNDS {
             let mark = mark.to_owned();
             let found = tokio::task::spawn_blocking(move || sweep(&mark)).await;
@@ -135,16 +136,10 @@ impl Containment {
     }
 }
 
-fn lock() -> std::sync::MutexGuard<'static, Vec<(u32, String)>> {
-    MARKED
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
 /// Kills and reaps this server's adopted children that carry `mark`; how many.
 fn sweep(mark: &str) -> usize {
     let me = std::process::id();
-    let agents: Vec<u32> = lock().iter().map(|(pid, _)| *pid).collect();
+    let agents: Vec<u32> = lock(&MARKED).iter().map(|(pid, _)| *pid).collect();
     let wanted = format!("{MARK}={mark}");
     let mut found = 0;
     for (pid, parent) in processes() {

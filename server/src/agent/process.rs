@@ -18,6 +18,8 @@ use claude_agent_protocol::{
     agent::{ControlResponse, ControlToAgent, ServerRequest},
 };
 use nix::{sys::signal::Signal, unistd::Pid};
+
+use crate::lock::lock;
 use serde_json::Value;
 use thiserror::Error;
 use tokio::{
@@ -280,12 +282,6 @@ impl Agent {
         }
         tracing::error!(pid = self.pid(), "agent survived SIGKILL");
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn kill_group(pid: u32, signal: Signal) {

@@ -11,6 +11,7 @@ use claude_agent_protocol::{SdkUserMessage, ToAgent, agent::ControlToAgent};
 use tokio::{io::AsyncWriteExt, process::ChildStdin, sync::mpsc, task::JoinHandle};
 
 use super::AgentError;
+use crate::lock::lock;
 
 /// User messages that may wait for the agent, and their bytes: past either, more are refused
 /// (the agent is not reading). Control lines, small and few, always get in.
@@ -164,11 +165,7 @@ impl Stdin {
     /// the agent never got, as it ended first.
     pub(super) async fn finish(&self) -> Vec<String> {
         self.close();
-        let writer = self
-            .writer
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .take();
+        let writer = lock(&self.writer).take();
         let Some(writer) = writer else {
             return Vec::new();
         };
@@ -183,9 +180,7 @@ impl Stdin {
     }
 
     fn lines(&self) -> std::sync::MutexGuard<'_, Option<Sender>> {
-        self.lines
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.lines)
     }
 }
 

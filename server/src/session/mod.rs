@@ -35,6 +35,7 @@ pub(crate) use self::log::{Cursor, Resync};
 pub(crate) use registry::{NewSession, Sessions};
 
 use self::core::Core;
+use crate::lock::lock;
 use crate::{
     agent::{Agent, AgentError, Containment, LaunchSpec, unstartable},
     notify::{self, Notifier},
@@ -528,10 +529,4 @@ impl Drop for Attached {
         }
         self.0.core.touch();
     }
-}
-
-fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
