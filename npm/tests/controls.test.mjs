@@ -91,7 +91,7 @@ test("the README's live control example runs", async (t) => {
   const url = await startServer(t);
   const example = (await readmeExample("## Live control")).replace("http://127.0.0.1:3000", url);
   const printed = await runExample(example);
-  // Its message queued behind the turn, then withdrawn, or run already (the mock is quick).
-  assert.match(printed, /^\S+ queued$/m);
+  // Its message withdrawn while queued, or run already: the mock is quick, and the example
+  // may end before the CLI's `queued` for it is printed.
   assert.match(printed, /cancelled|No message .* is queued/);
 });
