@@ -326,11 +326,44 @@ async function send() {
  * In demo mode (`GET /config` says so) the banner says whose replies these are, and token
  * streaming starts on, so that the replies are seen being written.
  */
-async function showDemoMode() {
-  const answer = await fetch(`${server}/config`).then((response) => response.json());
-  if (answer.demo !== true) return;
+function showDemoMode(config) {
+  if (config.demo !== true) return;
   $("demo-banner").hidden = false;
   settings.elements.includePartialMessages.checked = true;
+}
+
+/**
+ * Asks for the server's token. A token that the server takes is sent in the page's address,
+ * which the server trades for a cookie (kept from scripts) and takes out of the address.
+ */
+function askForToken() {
+  const dialog = $("token-dialog");
+  const form = $("token-form");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const token = $("token").value.trim();
+    const tried = await fetch(`${server}/config`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    if (!tried.ok) {
+      $("token-problem").textContent = (await tried.json()).error ?? tried.statusText;
+      return;
+    }
+    const address = new URLSearchParams(location.search);
+    address.set("token", token);
+    location.assign(`./?${address}`);
+  });
+  dialog.showModal();
+}
+
+/** Opens the page's session once the server lets the page in; else asks for the token. */
+async function start() {
+  const config = await fetch(`${server}/config`);
+  if (config.status === 401) return askForToken();
+  setInterval(() => document.visibilityState === "visible" && refreshSessions(), POLL_MS);
+  openSession(urlSession());
+  // A server that cannot say runs no demo.
+  showDemoMode(await config.json().catch(() => ({})));
 }
 
 settings.addEventListener("submit", (event) => {
@@ -364,6 +397,4 @@ $("live-mode").addEventListener("change", () => {
   control(`Switch to ${mode} mode`, (c) => c.setPermissionMode(mode));
 });
 addEventListener("popstate", () => openSession(urlSession()));
-setInterval(() => document.visibilityState === "visible" && refreshSessions(), POLL_MS);
-openSession(urlSession());
-showDemoMode().catch(() => {}); // a server that cannot say runs no demo
+start().catch((error) => view.problem(error.message));

@@ -1,7 +1,8 @@
 //! The claude-agent-server protocol: what travels between a client and the server
 //! ([`wire`]), the agent configuration clients post ([`config`]), and the Claude Code CLI's
 //! stream-json lines the server reads and writes ([`agent`]), the v1 HTTP API's bodies
-//! ([`sessions`]), and the content blocks a user message may hold ([`content`]).
+//! ([`sessions`]) and its files API's ([`files`]), and the content blocks a user message may
+//! hold ([`content`]).
 //!
 //! Builds natively and for `wasm32-unknown-unknown`; holds no I/O, clocks or randomness.
 
@@ -9,6 +10,7 @@ pub mod agent;
 pub mod config;
 pub mod content;
 pub mod control;
+pub mod files;
 pub mod permissions;
 pub mod schema;
 pub mod sessions;

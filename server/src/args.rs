@@ -6,16 +6,39 @@ use clap::Parser;
 use claude_agent_protocol::config::Secret;
 use reqwest::Url;
 
-use crate::{agent::Containment, notify};
+use crate::{
+    agent::Containment,
+    auth::{self, Token},
+    notify,
+};
 
 /// Runs the Claude Code CLI and relays it over WebSocket to browser and Node clients,
 /// wire-compatible with claude-agent-server.
 #[derive(Debug, Clone, Parser)]
 #[command(version)]
 pub struct Args {
-    /// Address to listen on. Anything but loopback exposes an agent that runs commands.
+    /// Address to listen on. Anything but loopback exposes an agent that runs commands: keep
+    /// authentication on.
     #[arg(long, env = "HOST", default_value = "127.0.0.1")]
     pub host: IpAddr,
+    /// The token every request must carry (`Authorization: Bearer`, the page's cookie, a
+    /// WebSocket subprotocol entry or `?token=`): at least 16 letters, digits, `-`, `.`, `_` or
+    /// `~`. Default: the one in
+    /// `<state dir>/token`, generated there (32 random bytes, only this user may read the file)
+    /// on the first start. Prefer the environment variable: any local user can read a command
+    /// line.
+    #[arg(long, env = "CLAUDE_AGENT_TOKEN", hide_env_values = true, value_parser = auth::token_arg)]
+    pub token: Option<Token>,
+    /// A file holding the token (a mounted secret, say). If it is not there at start, the
+    /// server waits for it, answering only `/healthz` (503 `token_pending` otherwise): whoever
+    /// creates the server's sandbox writes it there.
+    #[arg(long, env = "CLAUDE_AGENT_TOKEN_FILE", conflicts_with = "token")]
+    pub token_file: Option<PathBuf>,
+    /// Serves without authentication: anyone who can reach the server drives the agent. Only
+    /// with a loopback `--host`; for clients that send no token, such as the original's.
+    #[arg(long, env = "NO_AUTH", value_parser = clap::builder::BoolishValueParser::new(),
+          conflicts_with_all = ["token", "token_file"])]
+    pub no_auth: bool,
     /// Port to listen on; 0 picks a free one (the `listening on` line tells which).
     #[arg(long, env = "PORT", default_value_t = 3000)]
     pub port: u16,

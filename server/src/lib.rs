@@ -4,8 +4,10 @@
 
 mod agent;
 mod args;
+mod auth;
 mod connection;
 mod demo;
+mod files;
 mod hosts;
 mod http;
 mod listener;
@@ -18,4 +20,5 @@ mod state;
 
 pub use agent::{Containment, LocateError, run_if_requested};
 pub use args::Args;
+pub use auth::{AuthError, Token};
 pub use server::{ServerError, run};

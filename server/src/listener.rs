@@ -8,6 +8,7 @@ use std::{convert::Infallible, io, net::SocketAddr, pin::pin, sync::Arc, time::D
 use axum::{
     Router,
     body::Body,
+    extract::ConnectInfo,
     http::{Request, Response, StatusCode, header},
     response::IntoResponse,
     serve::{Listener, ListenerExt},
@@ -96,7 +97,7 @@ pub(crate) async fn serve(
     let mut refused = Refused::default();
     let tasks = TaskTracker::new();
     loop {
-        let (tcp, _) = tokio::select! {
+        let (tcp, peer) = tokio::select! {
             accepted = listener.accept() => accepted,
             () = shutdown.cancelled() => break,
         };
@@ -106,6 +107,7 @@ pub(crate) async fn serve(
             Ok(slot) => {
                 tasks.spawn(serve_connection(
                     tcp,
+                    peer,
                     slot,
                     app.clone(),
                     limits,
@@ -145,6 +147,7 @@ fn tune(tcp: &mut TcpStream) {
 /// Serves one connection until it ends, is upgraded, idles past its deadline, or `shutdown`.
 async fn serve_connection(
     tcp: TcpStream,
+    peer: SocketAddr,
     slot: OwnedSemaphorePermit,
     app: TowerToHyperService<Router>,
     limits: Limits,
@@ -155,7 +158,9 @@ async fn serve_connection(
         let _slot = &slot;
     }));
     let (activity, mut changes) = watch::channel(Activity::new());
-    let service = service_fn(move |request: Request<Incoming>| {
+    let service = service_fn(move |mut request: Request<Incoming>| {
+        // Who sent it, as axum's `ConnectInfo`: the gate counts wrong tokens per address.
+        request.extensions_mut().insert(ConnectInfo(peer));
         let busy = Busy::start(activity.clone());
         let response = app.call(request);
         async move {

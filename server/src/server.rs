@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 use crate::{
     Args,
     agent::{Containment, LocateError, locate},
+    auth::{Access, Auth, AuthError, Kept, TokenSource},
     connection::Liveness,
     demo::Demo,
     hosts::Hosts,
@@ -46,11 +47,15 @@ pub enum ServerError {
     Demo(std::io::Error),
     #[error("cannot make the HTTP client for notifications: {0}")]
     Notify(reqwest::Error),
+    #[error(transparent)]
+    Auth(#[from] AuthError),
 }
 
 /// Runs until SIGINT or SIGTERM.
 pub async fn run(args: Args) -> Result<(), ServerError> {
     let program = locate(args.claude_path.as_deref())?;
+    let state_dir = args.state_dir();
+    let access = Access::from_args(&args, &state_dir)?;
     let workspace = args.workspace();
     std::fs::create_dir_all(&workspace).map_err(|source| ServerError::Workspace {
         path: workspace.display().to_string(),
@@ -58,7 +63,6 @@ pub async fn run(args: Args) -> Result<(), ServerError> {
     })?;
     let open_files = raise_open_files_limit();
     let containment = contain(args.containment)?;
-    let state_dir = args.state_dir();
     // Lives as long as the server, which its agents talk to.
     let demo = match args.demo {
         true => Some(Demo::start().await.map_err(ServerError::Demo)?),
@@ -81,10 +85,12 @@ pub async fn run(args: Args) -> Result<(), ServerError> {
     })?;
     let sessions = Arc::new(sessions);
     let shutdown = CancellationToken::new();
+    let origins = Arc::new(Origins::new(&args.cors_origin));
     let state = AppState {
         sessions: sessions.clone(),
+        auth: Arc::new(Auth::new(&access, origins.clone())),
         shutdown: shutdown.clone(),
-        origins: Arc::new(Origins::new(&args.cors_origin)),
+        origins,
         hosts: Arc::new(Hosts::new(&args.allowed_host)),
         liveness: Liveness {
             ping_interval: args.ping_interval,
@@ -99,6 +105,7 @@ pub async fn run(args: Args) -> Result<(), ServerError> {
         .map_err(|source| ServerError::Bind { addr, source })?;
     // Scripts and tests read this line for the address, so it goes to stdout as it is.
     println!("listening on http://{local}");
+    tell_access(&access, local);
     let www = WwwDirs::new(args.www.as_deref(), args.client.as_deref());
     if www.www.join("index.html").is_file() {
         // Not on stdout: whoever reads the `listening on` line may have closed it since.
@@ -132,6 +139,47 @@ pub async fn run(args: Args) -> Result<(), ServerError> {
     // Connections get two seconds to finish their requests.
     let _ = tokio::time::timeout(Duration::from_secs(2), server).await;
     Ok(())
+}
+
+/// Says on stdout how to get in: the page's URL, with the token when the server keeps it (as
+/// Jupyter does), so that the person who started it can open it at once.
+fn tell_access(access: &Access, local: SocketAddr) {
+    use std::io::Write;
+    let host = match local.ip().is_unspecified() {
+        true => SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), local.port()),
+        false => local,
+    };
+    let line = match access {
+        Access::Open => {
+            tracing::warn!("--no-auth: anyone who can reach this address drives the agent");
+            format!("open http://{host}/ (no token: --no-auth)")
+        }
+        Access::Awaited(path) => {
+            let path = path.display();
+            tracing::warn!(%path, "waiting for the token file: until it is there, only /healthz answers");
+            format!("open http://{host}/ with the token written to {path}")
+        }
+        Access::Token { token, from } => match from {
+            TokenSource::Given => format!("open http://{host}/ with the token given"),
+            TokenSource::File(path) => {
+                format!("open http://{host}/ with the token in {}", path.display())
+            }
+            TokenSource::Kept(path, kept) => {
+                let made = if *kept == Kept::Generated {
+                    "made, "
+                } else {
+                    ""
+                };
+                format!(
+                    "open http://{host}/?token={} (the token: {made}kept in {})",
+                    token.expose(),
+                    path.display()
+                )
+            }
+        },
+    };
+    // Whoever read the `listening on` line may have closed stdout since: not worth a panic.
+    let _ = writeln!(std::io::stdout().lock(), "{line}");
 }
 
 /// The containment asked for, or the first that works here; ready before any agent starts.

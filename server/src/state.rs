@@ -5,11 +5,13 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use tokio_util::sync::CancellationToken;
 
-use crate::{connection::Liveness, hosts::Hosts, origins::Origins, session::Sessions};
+use crate::{auth::Auth, connection::Liveness, hosts::Hosts, origins::Origins, session::Sessions};
 
 #[derive(Debug, Clone)]
 pub(crate) struct AppState {
     pub(crate) sessions: Arc<Sessions>,
+    /// Who may use it.
+    pub(crate) auth: Arc<Auth>,
     /// The web pages, besides the server's own, that may use it.
     pub(crate) origins: Arc<Origins>,
     /// The host names, besides addresses and `localhost`, it answers to.

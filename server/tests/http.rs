@@ -261,6 +261,9 @@ async fn help_documents_every_flag() {
         "--idle-timeout",
         "--ping-interval",
         "--interrupt-timeout",
+        "--token",
+        "--token-file",
+        "--no-auth",
     ] {
         assert!(help.contains(flag), "--help lacks {flag}:\n{help}");
     }
@@ -276,6 +279,9 @@ async fn help_documents_every_flag() {
         "IDLE_TIMEOUT",
         "PING_INTERVAL",
         "INTERRUPT_TIMEOUT",
+        "CLAUDE_AGENT_TOKEN",
+        "CLAUDE_AGENT_TOKEN_FILE",
+        "NO_AUTH",
     ] {
         assert!(
             help.contains(&format!("[env: {env}")),

@@ -7,6 +7,7 @@
 
 mod client;
 mod clock;
+pub mod e2b;
 mod report;
 mod seed;
 mod server;
@@ -16,6 +17,7 @@ pub use client::{
     Client, assistant_text, errors, eventually, infos, result_of, sdk, sdk_type, tool_results,
 };
 pub use clock::monotonic_ns;
+pub use e2b::E2bMock;
 pub use fastrand::Rng;
 pub use report::{machine, median, target};
 pub use seed::seeded;

@@ -73,13 +73,32 @@ impl TestServer {
             .append(true)
             .open(home.path().join(LOG))
             .unwrap();
+        // Tests speak no token unless they are about it: one given by flag or environment.
+        let decides_auth = args
+            .iter()
+            .any(|arg| arg.starts_with("--token") || *arg == "--no-auth")
+            || env
+                .iter()
+                .any(|(name, _)| name.starts_with("CLAUDE_AGENT_TOKEN"));
+        // A throwaway workspace in HOME, unless the test names its own.
+        let workspace = match args.contains(&"--workspace") {
+            true => Vec::new(),
+            false => vec![
+                "--workspace".into(),
+                home.path().join("workspace").into_os_string(),
+            ],
+        };
         let mut child = Command::new(server)
-            .args(["--port", "0", "--workspace"])
-            .arg(home.path().join("workspace"))
+            .args(["--port", "0"])
+            .args(workspace)
             .arg("--claude-path")
             .arg(claude)
             .args(args)
+            .args((!decides_auth).then_some("--no-auth"))
             .env("HOME", home.path())
+            .env_remove("CLAUDE_AGENT_TOKEN")
+            .env_remove("CLAUDE_AGENT_TOKEN_FILE")
+            .env_remove("NO_AUTH")
             // Whatever key or API the environment running the tests has, the agents talk to
             // what each test gives them alone.
             .env_remove("ANTHROPIC_API_KEY")

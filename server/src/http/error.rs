@@ -10,6 +10,8 @@ use thiserror::Error;
 
 use crate::{
     agent::AgentError,
+    auth::Refusal,
+    files::FilesError,
     session::{PromptError, SessionError},
 };
 
@@ -28,6 +30,10 @@ pub(crate) enum ApiError {
     DefaultSession,
     #[error(transparent)]
     Session(#[from] SessionError),
+    #[error(transparent)]
+    Files(#[from] FilesError),
+    #[error(transparent)]
+    Refused(#[from] Refusal),
 }
 
 impl ApiError {
@@ -50,6 +56,22 @@ impl ApiError {
             }
             Self::Session(SessionError::Agent(_)) => StatusCode::BAD_GATEWAY,
             Self::Session(SessionError::Store(_)) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Files(
+                FilesError::BadPath { .. }
+                | FilesError::IsADirectory(_)
+                | FilesError::NotADirectory(_),
+            ) => StatusCode::BAD_REQUEST,
+            Self::Files(FilesError::Outside { .. }) => StatusCode::FORBIDDEN,
+            Self::Files(FilesError::NotFound(_)) => StatusCode::NOT_FOUND,
+            Self::Files(FilesError::NotText(_)) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Files(FilesError::TooLarge) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Files(FilesError::Io { .. } | FilesError::Watch { .. }) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+            Self::Refused(Refusal::Missing | Refusal::Wrong) => StatusCode::UNAUTHORIZED,
+            Self::Refused(Refusal::Locked(_)) => StatusCode::TOO_MANY_REQUESTS,
+            Self::Refused(Refusal::Origin) => StatusCode::FORBIDDEN,
+            Self::Refused(Refusal::Pending) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -68,6 +90,19 @@ impl ApiError {
             Self::Session(SessionError::Agent(AgentError::Busy { .. })) => "agent_busy",
             Self::Session(SessionError::Agent(_)) => "agent_unavailable",
             Self::Session(SessionError::Store(_)) => "storage_failed",
+            Self::Files(FilesError::BadPath { .. }) => "bad_path",
+            Self::Files(FilesError::Outside { .. }) => "outside_workspace",
+            Self::Files(FilesError::NotFound(_)) => "file_not_found",
+            Self::Files(FilesError::IsADirectory(_)) => "is_a_directory",
+            Self::Files(FilesError::NotADirectory(_)) => "not_a_directory",
+            Self::Files(FilesError::NotText(_)) => "not_text",
+            Self::Files(FilesError::TooLarge) => "too_large",
+            Self::Files(FilesError::Io { .. }) => "io_failed",
+            Self::Files(FilesError::Watch { .. }) => "watch_failed",
+            Self::Refused(Refusal::Missing | Refusal::Wrong) => "unauthorized",
+            Self::Refused(Refusal::Locked(_)) => "rate_limited",
+            Self::Refused(Refusal::Origin) => "origin_refused",
+            Self::Refused(Refusal::Pending) => "token_pending",
         }
     }
 }

@@ -1,9 +1,12 @@
 //! Routes: the original's `GET`/`POST /config` and `GET /ws` (the legacy session), the v1
-//! sessions API under `/v1/`, the demo page at `/` (`www`); 404 for everything else.
+//! sessions API under `/v1/`, the demo page at `/` (`www`), `/healthz`; 404 for everything else.
+//! All but the page's files and `/healthz` need the token (`auth`).
 
+mod auth;
 mod body;
 mod config;
 mod error;
+mod files;
 mod openapi;
 mod sessions;
 mod ws;
@@ -19,7 +22,10 @@ use axum::{
     response::{IntoResponse, Response},
     routing::{get, post},
 };
-use tower_http::{cors::CorsLayer, timeout::RequestBodyTimeoutLayer};
+use tower_http::{
+    cors::{AllowOrigin, CorsLayer},
+    timeout::RequestBodyTimeoutLayer,
+};
 
 pub(crate) use www::WwwDirs;
 
@@ -33,7 +39,8 @@ use crate::{hosts, state::AppState};
 /// requests for a host not in `state.hosts` are refused. A body must arrive within
 /// `body_timeout` of its head, so that a client trickling one in holds its connection no longer.
 pub(crate) fn router(state: AppState, www: &WwwDirs, body_timeout: Duration) -> Router {
-    let mut api = Router::new()
+    let gate = middleware::from_fn_with_state(state.auth.clone(), auth::require);
+    let api = Router::new()
         .route("/config", get(config::get).post(config::post))
         .route("/v1/sessions", get(sessions::list).post(sessions::create))
         .route(
@@ -49,25 +56,52 @@ pub(crate) fn router(state: AppState, www: &WwwDirs, body_timeout: Duration) -> 
             "/v1/sessions/{id}/permissions/{request_id}",
             post(sessions::answer_permission),
         )
+        .route("/v1/sessions/{id}/files", files::file())
+        .route("/v1/sessions/{id}/files/list", get(files::list))
+        .route("/v1/sessions/{id}/files/watch", get(files::watch))
+        .route("/files", files::file())
+        .route("/files/list", get(files::list))
+        .route("/files/watch", get(files::watch))
         .route("/v1/openapi.json", get(openapi::document))
         .layer(DefaultBodyLimit::max(MAX_MESSAGE))
-        .layer(RequestBodyTimeoutLayer::new(body_timeout));
-    if state.origins.allows_others() {
-        api = api.layer(
-            CorsLayer::new()
-                .allow_origin(state.origins.cors())
-                .allow_methods([Method::GET, Method::POST, Method::DELETE])
-                .allow_headers([header::CONTENT_TYPE]),
-        );
-    }
-    api.route("/ws", get(ws::legacy))
+        .layer(RequestBodyTimeoutLayer::new(body_timeout))
+        .route("/ws", get(ws::legacy))
         .route("/v1/sessions/{id}/ws", get(ws::session))
-        .merge(www.routes())
+        .route_layer(gate);
+    let api = match cors(&state) {
+        Some(cors) => api.layer(cors),
+        None => api,
+    };
+    let login = middleware::from_fn_with_state(state.auth.clone(), auth::login);
+    api.route("/healthz", get(health))
+        .merge(www.routes().layer(login))
         .layer(middleware::from_fn_with_state(
             state.hosts.clone(),
             hosts::check,
         ))
         .with_state(state)
+}
+
+/// Which other origins' pages may call the API. With a token, any: the token, which a page
+/// sends itself, is what lets a request in (cookies are never allowed across origins). With
+/// `--no-auth`, those of `--cors-origin` alone.
+fn cors(state: &AppState) -> Option<CorsLayer> {
+    let allow = match (state.auth.required(), state.origins.allows_others()) {
+        (true, _) => AllowOrigin::any(),
+        (false, true) => state.origins.cors(),
+        (false, false) => return None,
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+            .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION]),
+    )
+}
+
+/// Liveness, for probes and for clients waiting on a new sandbox: no token, no details.
+async fn health() -> &'static str {
+    "ok"
 }
 
 pub(crate) async fn not_found() -> Response {

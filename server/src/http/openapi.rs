@@ -4,14 +4,15 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use super::sessions;
+use super::{files, sessions};
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "claude-agent-server",
         description = "Sessions of the Claude Code agent. \
-        Each session's frames stream over the WebSocket `/v1/sessions/{id}/ws?after=<seq>`."
+        Each session's frames stream over the WebSocket `/v1/sessions/{id}/ws?after=<seq>`. \
+        The legacy session's files are also at `/files`, `/files/list` and `/files/watch`."
     ),
     paths(
         sessions::list,
@@ -23,7 +24,12 @@ use super::sessions;
         sessions::interrupt,
         sessions::control,
         sessions::permissions,
-        sessions::answer_permission
+        sessions::answer_permission,
+        files::read,
+        files::write,
+        files::remove,
+        files::list,
+        files::watch
     )
 )]
 struct ApiDoc;

@@ -6,7 +6,6 @@ use axum::{
         Path, Query, State,
         ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection},
     },
-    http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use claude_agent_protocol::Seq;
@@ -14,6 +13,7 @@ use serde::Deserialize;
 
 use super::{error::ApiError, not_found};
 use crate::{
+    auth::SUBPROTOCOL,
     connection,
     session::{Attached, Session},
     state::AppState,
@@ -30,7 +30,6 @@ pub(super) struct Resume {
 pub(super) async fn legacy(
     State(state): State<AppState>,
     Query(resume): Query<Resume>,
-    headers: HeaderMap,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     // A plain GET of /ws is a 404 in the original.
@@ -38,7 +37,7 @@ pub(super) async fn legacy(
         return not_found().await;
     };
     let session = state.sessions.legacy().clone();
-    attach(state, &headers, upgrade, &session, resume.after)
+    attach(state, upgrade, &session, resume.after)
 }
 
 /// `/v1/sessions/{id}/ws`: any number of clients.
@@ -46,33 +45,24 @@ pub(super) async fn session(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(resume): Query<Resume>,
-    headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
     let Some(session) = state.sessions.get(&id) else {
         return ApiError::NoSession(id).into_response();
     };
-    attach(state, &headers, upgrade, &session, resume.after)
+    attach(state, upgrade, &session, resume.after)
 }
 
 fn attach(
     state: AppState,
-    headers: &HeaderMap,
     upgrade: WebSocketUpgrade,
     session: &Arc<Session>,
     after: Option<Seq>,
 ) -> Response {
-    if !state.origins.allow(headers) {
-        let origin = headers.get(header::ORIGIN);
-        tracing::warn!(?origin, "refused a WebSocket from another origin");
-        return (
-            StatusCode::FORBIDDEN,
-            "This origin may not connect: start the server with --cors-origin to allow it",
-        )
-            .into_response();
-    }
     let attached: Result<Attached, _> = session.attach();
+    // A client that offered its token as a subprotocol entry is answered with the protocol.
     upgrade
+        .protocols([SUBPROTOCOL])
         .max_message_size(super::MAX_MESSAGE)
         .on_upgrade(move |socket| async move {
             match attached {

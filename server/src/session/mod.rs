@@ -154,6 +154,13 @@ impl Session {
         self.core.config()
     }
 
+    /// The agent's working directory: its config's `cwd`, else the server's workspace.
+    pub(crate) fn cwd(&self) -> PathBuf {
+        self.config()
+            .cwd
+            .map_or_else(|| self.settings.workspace.clone(), PathBuf::from)
+    }
+
     /// Replaces the config, as the original's `/config` does. An agent that has had no
     /// message yet is replaced by one with the new config; a conversation keeps its agent.
     pub(crate) async fn replace_config(&self, config: QueryConfig) -> Result<(), SessionError> {
@@ -495,10 +502,7 @@ impl Session {
             clients: self.clients.load(Ordering::SeqCst),
             latest_seq,
             oldest_seq,
-            cwd: config
-                .cwd
-                .clone()
-                .unwrap_or_else(|| self.settings.workspace.display().to_string()),
+            cwd: self.cwd().display().to_string(),
             model: config.model,
             cli_session_id: stats.cli_session,
             usage: stats.usage,
