@@ -37,11 +37,16 @@ impl WwwDirs {
     }
 
     /// `/` and `/client/`: only the page's own files (those at the top of its folder, so not
-    /// its `tests/`), the package's browser entry and its `pkg/` are served; none through a
+    /// its `tests/`), the package's browser entry (`web.js`, and `events.js` which it imports)
+    /// and its `pkg/` are served; none through a
     /// link that leads out of its folder. Anything else is the server's plain 404.
     pub(crate) fn routes<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
         Router::new()
             .route_service("/client/web.js", ServeFile::new(self.client.join("web.js")))
+            .route_service(
+                "/client/events.js",
+                ServeFile::new(self.client.join("events.js")),
+            )
             .nest("/client/pkg", files(&self.client.join("pkg"), true))
             .fallback_service(files(&self.www, false))
     }
