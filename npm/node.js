@@ -9,4 +9,5 @@ if (typeof globalThis.WebSocket === "undefined") {
 }
 initSync({ module: readFileSync(new URL("./pkg/claude_agent_client_bg.wasm", import.meta.url)) });
 
+export { FilesystemEventType } from "./events.js";
 export * from "./pkg/claude_agent_client.js";

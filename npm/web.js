@@ -3,4 +3,5 @@ import init from "./pkg/claude_agent_client.js";
 
 await init();
 
+export { FilesystemEventType } from "./events.js";
 export * from "./pkg/claude_agent_client.js";

@@ -1,26 +1,30 @@
-//! The client's state: the connection and its reconnects, the handlers, and the promises of
-//! `start()`, `stop()` and `closed`, driven by the socket's events.
+//! The client's state: the connection and its reconnects, the E2B sandbox it runs in (E2B
+//! mode), the handlers, and the promises of `start()`, `stop()` and `closed`, driven by the
+//! socket's events.
 
 use std::{cell::RefCell, rc::Rc};
 
 use js_sys::{Function, JsString, Math, Object, Promise, Reflect};
-use wasm_bindgen::{JsValue, prelude::Closure};
+use wasm_bindgen::{JsCast, JsValue, prelude::Closure};
 use wasm_bindgen_futures::{JsFuture, future_to_promise, spawn_local};
 
 use crate::{
     backoff,
     controls::{self, Controls},
     dispatch::Dispatch,
+    endpoints::Endpoints,
     error::ClientError,
+    files::Files,
     handlers::Handlers,
-    http::request,
     messages::{self, Stream},
-    options::{ClientOptions, Session},
+    options::{ClientOptions, Server, Session},
     prompts::{self, Prompts},
+    sandbox::Sandbox,
     sessions,
     socket::{Socket, SocketEvent},
     state::{CloseInfo, ConnectionState as State, StateWatch},
     timer::Timer,
+    watch::AbortController,
 };
 
 /// A client; clones share it.
@@ -34,6 +38,8 @@ struct Inner {
     /// The server's id of the session: given, created by `start()`, or the legacy one's, from
     /// its `connected` frame.
     session_id: Option<String>,
+    /// E2B mode: the sandbox `start()` created, until `stop()` (or a failed start) kills it.
+    sandbox: Option<Sandbox>,
     socket: Option<Socket>,
     handlers: Handlers<Function>,
     /// The socket's `onmessage`, and what it reads.
@@ -56,6 +62,8 @@ struct Inner {
     last_close: Option<CloseInfo>,
     /// `messages()` iterators, ended with the run.
     streams: Vec<Rc<RefCell<Stream>>>,
+    /// `watchDir`'s watches, which `stop()` ends (an open stream keeps Node running).
+    watches: Vec<AbortController>,
 }
 
 #[derive(Debug)]
@@ -73,13 +81,29 @@ impl Inner {
             .set_handlers(handlers.iter().map(|(_, handler)| handler));
     }
 
-    /// The session in the socket's URL: none for the legacy `/ws`.
-    fn socket_url(&self) -> String {
-        let session = match self.options.session {
-            Session::Legacy => None,
-            Session::New | Session::Existing(_) => self.session_id.as_deref(),
-        };
-        (self.options.endpoints).socket(session, self.dispatch.last_seq())
+    /// The server: at `connectionUrl`, or in the sandbox while there is one.
+    fn endpoints(&self) -> Result<&Endpoints, ClientError> {
+        match (&self.options.server, &self.sandbox) {
+            (Server::At(endpoints), _) => Ok(endpoints),
+            (Server::Sandbox(_), Some(sandbox)) => Ok(&sandbox.endpoints),
+            (Server::Sandbox(_), None) => Err(ClientError::NoSandbox),
+        }
+    }
+
+    /// The v1 session's id; none for the legacy session.
+    fn session(&self) -> Result<Option<&str>, ClientError> {
+        match (&self.options.session, &self.session_id) {
+            (Session::Legacy, _) => Ok(None),
+            (_, Some(id)) => Ok(Some(id)),
+            (_, None) => Err(ClientError::NoSession),
+        }
+    }
+
+    /// The socket's URL (the legacy `/ws`, or the session's), and the token it takes.
+    fn socket_url(&self) -> Result<(String, Option<String>), ClientError> {
+        let endpoints = self.endpoints()?;
+        let url = endpoints.socket(self.session()?, self.dispatch.last_seq());
+        Ok((url, endpoints.token().map(str::to_owned)))
     }
 }
 
@@ -127,6 +151,8 @@ impl Client {
                 stopped: Vec::new(),
                 last_close: None,
                 streams: Vec::new(),
+                sandbox: None,
+                watches: Vec::new(),
             })
         }))
     }
@@ -162,13 +188,29 @@ impl Client {
         future_to_promise(async move {
             let connected = async {
                 client.prepare().await?;
-                client.connect().await
+                match client.connect().await {
+                    Err(error) => Err(client.refusal().await.unwrap_or(error)),
+                    connected => connected,
+                }
             };
             match connected.await {
                 Ok(()) => Ok(JsValue::UNDEFINED),
                 Err(error) => {
                     let stopped = client.0.borrow().stopping;
-                    let error = if stopped { ClientError::Stopped } else { error };
+                    let mut error = if stopped { ClientError::Stopped } else { error };
+                    // A sandbox left half-started would run (and cost) until its timeout.
+                    let sandbox = client.0.borrow_mut().sandbox.take();
+                    if let Some(sandbox) = sandbox
+                        && let Err(failed) =
+                            JsFuture::from(sandbox.kill(&Promise::resolve(&JsValue::UNDEFINED)))
+                                .await
+                    {
+                        let failed = crate::describe(&failed);
+                        error = ClientError::Message(format!(
+                            "{error}; and the sandbox {} was left running: {failed}",
+                            sandbox.id
+                        ));
+                    }
                     client.finish(&error.to_string());
                     Err(error.into())
                 }
@@ -176,44 +218,87 @@ impl Client {
         })
     }
 
-    /// What comes before the first connection: the legacy config posted, or the session
-    /// created (once: a restarted client attaches to it again).
+    /// What comes before the first connection: in E2B mode the sandbox, created and up;
+    /// then the legacy config posted, or the session created (once: a restarted client
+    /// attaches to it again).
     async fn prepare(&self) -> Result<(), ClientError> {
-        let (options, created) = {
+        let (options, sandboxed) = {
             let inner = self.0.borrow();
-            (inner.options.clone(), inner.session_id.is_some())
+            (inner.options.clone(), inner.sandbox.is_some())
         };
         let debug = options.debug;
+        if let Server::Sandbox(e2b) = &options.server
+            && !sandboxed
+        {
+            self.unless_stopped()?;
+            log(debug, &format!("Creating sandbox from {}", e2b.template));
+            let sandbox = e2b.create().await?;
+            log(debug, &format!("Sandbox created: {}", sandbox.id));
+            {
+                // Kept at once: stop() and a failed start() kill it from here on. A new
+                // server: the session and the frames of the last one's are not there.
+                let mut inner = self.0.borrow_mut();
+                inner.sandbox = Some(sandbox.clone());
+                inner.dispatch.forget_seq();
+                if inner.options.session == Session::New {
+                    inner.session_id = None;
+                }
+            }
+            self.unless_stopped()?;
+            let pause = |ms| self.pause(ms);
+            sandbox.start_server(e2b.ready_timeout_ms, pause).await?;
+        }
+        let (endpoints, created) = {
+            let inner = self.0.borrow();
+            (inner.endpoints()?.clone(), inner.session_id.is_some())
+        };
         let config = options.config.as_deref();
         match options.session {
             Session::Legacy => {
                 if let Some(config) = config {
-                    let url = options.endpoints.config();
+                    let url = endpoints.config();
                     log(debug, &format!("Configuring server at {url}"));
-                    request("POST", &url, Some(config), "configure server").await?;
+                    let post = endpoints.request("POST", url).json(config);
+                    post.send("configure server").await?;
                 }
             }
             Session::New if !created => {
                 log(debug, "Creating a session");
-                let info = sessions::create(&options.endpoints, config).await?;
+                let info = sessions::create(&endpoints, config).await?;
                 self.0.borrow_mut().session_id = Some(sessions::id_of(&info)?);
             }
             Session::New | Session::Existing(_) => {}
         }
+        self.unless_stopped()
+    }
+
+    /// Fails once `stop()` was called in this run.
+    fn unless_stopped(&self) -> Result<(), ClientError> {
         match self.0.borrow().stopping {
             true => Err(ClientError::Stopped),
             false => Ok(()),
         }
     }
 
+    /// Waits `ms`, unless `stop()` cuts it short (then fails).
+    async fn pause(&self, ms: u32) -> Result<(), ClientError> {
+        self.unless_stopped()?;
+        let (timer, waited) = Timer::start(ms);
+        self.0.borrow_mut().backoff = Some(timer);
+        let _ = waited.await;
+        self.0.borrow_mut().backoff = None;
+        self.unless_stopped()
+    }
+
     /// Opens a socket resuming after the last frame handed over; resolves once the server says
     /// `connected`, rejects if it refuses or the socket ends first.
     async fn connect(&self) -> Result<(), ClientError> {
-        let (url, listener, debug) = {
+        let ((url, token), listener, debug) = {
             let inner = self.0.borrow();
+            let url = inner.socket_url()?;
             inner.dispatch.inspect(true);
             let listener = inner.dispatch.listener().clone();
-            (inner.socket_url(), listener, inner.options.debug)
+            (url, listener, inner.options.debug)
         };
         log(debug, &format!("Connecting to {url}"));
         let connected = Promise::new(&mut |resolve, reject| {
@@ -225,7 +310,7 @@ impl Client {
             });
         });
         let weak = Rc::downgrade(&self.0);
-        let socket = Socket::open(&url, &listener, move |event| {
+        let socket = Socket::open(&url, token.as_deref(), &listener, move |event| {
             if let Some(inner) = weak.upgrade() {
                 Client(inner).on_event(event);
             }
@@ -255,11 +340,7 @@ impl Client {
         while !self.0.borrow().stopping {
             let delay = backoff::delay_ms(attempt, Math::random());
             log(debug, &format!("Reconnecting in {delay} ms"));
-            let (timer, waited) = Timer::start(delay);
-            self.0.borrow_mut().backoff = Some(timer);
-            let _ = waited.await;
-            self.0.borrow_mut().backoff = None;
-            if self.0.borrow().stopping {
+            if self.pause(delay).await.is_err() {
                 break;
             }
             match self.connect().await {
@@ -269,8 +350,9 @@ impl Client {
             if self.0.borrow().stopping {
                 break;
             }
-            if let Some(gone) = self.session_gone().await {
-                // A deleted session never comes back: no point trying on.
+            // A deleted session never comes back, nor does a token the server no longer takes:
+            // no point trying on. Too many wrong tokens from this address (429) passes.
+            if let Some(gone) = (self.refusal().await).filter(|e| e.status() != Some(429.0)) {
                 let mut inner = self.0.borrow_mut();
                 let code = inner.last_close.as_ref().map_or(1006, |close| close.code);
                 inner.last_close = Some(CloseInfo {
@@ -284,20 +366,52 @@ impl Client {
         self.finish("stopped");
     }
 
-    /// Why the v1 session is no more, if the server says so (a WebSocket that failed to
-    /// connect does not tell).
-    async fn session_gone(&self) -> Option<ClientError> {
-        let (endpoints, id) = {
+    /// Why the server refuses this client's socket, if its HTTP side says so (a WebSocket
+    /// refused at its handshake does not tell): the token missing or wrong (401), too many
+    /// wrong ones from here (429), the v1 session deleted.
+    async fn refusal(&self) -> Option<ClientError> {
+        let (endpoints, url) = {
             let inner = self.0.borrow();
-            match (&inner.options.session, &inner.session_id) {
-                (Session::Legacy, _) | (_, None) => return None,
-                (_, Some(id)) => (inner.options.endpoints.clone(), id.clone()),
-            }
+            let endpoints = inner.endpoints().ok()?.clone();
+            let url = match inner.session().ok()? {
+                Some(id) => endpoints.session(id),
+                None => endpoints.config(),
+            };
+            (endpoints, url)
         };
-        match sessions::get(&endpoints, &id).await {
-            Err(error) if error.code() == Some("session_not_found") => Some(error),
-            _ => None,
-        }
+        let error = endpoints.request("GET", url).send("connect").await.err()?;
+        let refused = matches!(error.status(), Some(401.0 | 429.0))
+            || error.code().as_deref() == Some("session_not_found");
+        refused.then_some(error)
+    }
+
+    /// The session's files API, once the client knows where it is: the server at
+    /// `connectionUrl` (from the start), the sandbox's (from `start()` to `stop()`); a v1
+    /// session's once its id is known.
+    pub(crate) fn files(&self) -> Result<Files, ClientError> {
+        let inner = self.0.borrow();
+        Ok(Files {
+            endpoints: inner.endpoints()?.clone(),
+            session: inner.session()?.map(str::to_owned),
+        })
+    }
+
+    /// Keeps a watch's controller for `stop()` to abort, and forgets those of ended watches.
+    pub(crate) fn add_watch(&self, controller: AbortController) {
+        let mut inner = self.0.borrow_mut();
+        inner.watches.retain(|watch| !watch.signal().aborted());
+        inner.watches.push(controller);
+    }
+
+    /// A JS function that reports what it is given, as [`Client::report`] does.
+    pub(crate) fn reporter(&self) -> Function {
+        let weak = Rc::downgrade(&self.0);
+        let report = Closure::<dyn Fn(JsValue)>::new(move |error: JsValue| {
+            if let Some(inner) = weak.upgrade() {
+                Client(inner).report(&error);
+            }
+        });
+        report.into_js_value().unchecked_into()
     }
 
     /// Sends a message's JSON text, already known to be valid.
@@ -371,9 +485,30 @@ impl Client {
         messages::iterator(stream, unsubscribe)
     }
 
-    /// Closes the connection for good; resolves once closed. Safe to call at any time, twice.
+    /// Closes the connection for good, ends the watches, and kills the sandbox (E2B mode);
+    /// resolves once done. Safe to call at any time, twice.
     pub(crate) fn stop(&self) -> Promise {
-        let mut inner = self.0.borrow_mut();
+        let (closed, sandbox, watches) = {
+            let mut inner = self.0.borrow_mut();
+            let closed = Self::close(&mut inner);
+            (
+                closed,
+                inner.sandbox.take(),
+                std::mem::take(&mut inner.watches),
+            )
+        };
+        for watch in watches {
+            watch.abort();
+        }
+        // Killed as the connection closes: a sandbox going ends it as well.
+        match sandbox {
+            Some(sandbox) => sandbox.kill(&closed),
+            None => closed,
+        }
+    }
+
+    /// Ends the run, if there is one; the promise resolves once it is over.
+    fn close(inner: &mut Inner) -> Promise {
         if matches!(inner.watch.state(), State::Idle | State::Closed) {
             return Promise::resolve(&JsValue::UNDEFINED);
         }

@@ -1,13 +1,14 @@
-//! Where a server's routes are, from the one `connectionUrl` a user gives: the legacy `/config`
-//! and `/ws`, and the v1 sessions.
+//! Where a server's routes are, from the one `connectionUrl` a user gives (or the sandbox's):
+//! the legacy `/config` and `/ws`, the v1 sessions, the files API; and the token they take.
 
-use crate::error::ClientError;
+use crate::{error::ClientError, http::Request};
 
-/// A server's base URLs, in http(s) and ws(s).
+/// A server's base URLs, in http(s) and ws(s), and its token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Endpoints {
     http: String,
     ws: String,
+    token: Option<String>,
 }
 
 impl Endpoints {
@@ -32,7 +33,37 @@ impl Endpoints {
         Ok(Self {
             http: format!("{http}://{base}"),
             ws: format!("{ws}://{base}"),
+            token: None,
         })
+    }
+
+    /// The same, with the token every route but the health check takes.
+    pub(crate) fn with_token(self, token: Option<String>) -> Self {
+        Self { token, ..self }
+    }
+
+    pub(crate) fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
+    /// A request to one of the server's routes, with its token.
+    pub(crate) fn request(&self, method: &str, url: String) -> Request {
+        Request::new(method, url).bearer(self.token())
+    }
+
+    /// `GET /healthz`, which answers without a token once the server is up.
+    pub(crate) fn health(&self) -> String {
+        format!("{}/healthz", self.http)
+    }
+
+    /// The files API's `route` (`""`, `/list` or `/watch`) on `path`: the legacy session's
+    /// `/files…`, or a v1 session's `/v1/sessions/{id}/files…`.
+    pub(crate) fn files(&self, session: Option<&str>, route: &str, path: &str) -> String {
+        let base = match session {
+            Some(id) => self.session(id),
+            None => self.http.clone(),
+        };
+        format!("{base}/files{route}?path={}", encode(path))
     }
 
     /// `POST /config`.
@@ -64,8 +95,8 @@ impl Endpoints {
     }
 }
 
-/// `id` as one path segment: what a server chose is safe already, but an id a user typed may
-/// hold `/`, `?` or spaces.
+/// `id` as one path segment, or a query value: what a server chose is safe already, but an id
+/// or a path a user typed may hold `/`, `?`, `&` or spaces.
 fn encode(id: &str) -> String {
     let mut encoded = String::with_capacity(id.len());
     for byte in id.bytes() {
@@ -121,6 +152,20 @@ mod tests {
             "wss://h:1/p/v1/sessions/a%2Fb%20c/ws?after=42"
         );
         assert_eq!(endpoints.socket(None, Some(0)), "wss://h:1/p/ws?after=0");
+    }
+
+    #[test]
+    fn files_are_the_legacy_sessions_or_a_v1_sessions() {
+        let endpoints = Endpoints::from_url("http://h:1").unwrap();
+        assert_eq!(
+            endpoints.files(None, "", "dir/a b&c.txt"),
+            "http://h:1/files?path=dir%2Fa%20b%26c.txt"
+        );
+        assert_eq!(
+            endpoints.files(Some("s-1"), "/watch", "."),
+            "http://h:1/v1/sessions/s-1/files/watch?path=."
+        );
+        assert_eq!(endpoints.health(), "http://h:1/healthz");
     }
 
     #[test]

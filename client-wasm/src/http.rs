@@ -1,67 +1,112 @@
-//! The server's JSON routes (`POST /config`, `/v1/sessions…`) through the runtime's own `fetch`
-//! (browsers, Node 18+).
+//! HTTP requests through the runtime's own `fetch` (browsers, Node 18+): the server's routes
+//! (`/config`, `/v1/sessions…`, the files API) and E2B's. Requests are built here on the `init`
+//! object `fetch` takes; sending one and reading its answer is a chain of promises, written in
+//! JS, where it is a few lines (each await in Rust costs the `.wasm` hundreds of bytes).
 
-use js_sys::{JSON, Object, Promise, Reflect};
-use wasm_bindgen::{JsCast, JsValue, prelude::wasm_bindgen};
+use js_sys::{Object, Promise, Reflect};
+use wasm_bindgen::{JsValue, prelude::wasm_bindgen};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::Response;
 
 use crate::error::ClientError;
 
-#[wasm_bindgen]
+#[wasm_bindgen(inline_js = r#"
+// Sends a request with the global `fetch` (no `window` in Node), and reads its answer as `read`
+// says: "json" (undefined when it has none), "text", "blob", or "response" (as it is: a
+// stream). A refusal rejects with an Error saying "Failed to <action>: " and the server's
+// reason, with its `code` (if any) and `status`; a network failure with one saying so.
+export async function send(url, init, action, read) {
+  let response;
+  let text;
+  try {
+    response = await fetch(url, init);
+    if (response.ok && read !== "json") {
+      return read === "response" ? response : await response[read]();
+    }
+    text = await response.text();
+  } catch (error) {
+    throw new Error(`Could not connect to ${url}: ${error?.message ?? error}`);
+  }
+  let json;
+  try {
+    json = JSON.parse(text);
+  } catch {}
+  if (response.ok) return json;
+  // This server answers {"error", "code"}; E2B {"code": 401, "message"}; anything else is
+  // shown as it came.
+  const reason = json?.error ?? json?.message ?? `HTTP ${response.status}: ${text}`;
+  const error = new Error(`Failed to ${action}: ${reason}`);
+  if (typeof json?.code === "string") error.code = json.code;
+  error.status = response.status;
+  throw error;
+}
+"#)]
 extern "C" {
-    /// The global `fetch`, whatever the runtime (no `window` in Node).
-    #[wasm_bindgen(js_name = fetch)]
-    fn global_fetch(input: &str, init: &Object) -> Promise;
+    #[wasm_bindgen(js_name = send)]
+    fn send_request(url: &str, init: &Object, action: &str, read: &str) -> Promise;
 }
 
-/// `method url` with a JSON `body`: the answer's JSON (`undefined` when it has none), or the
-/// server's reason for refusing to `action` (as in "Failed to {action}: …").
-pub(crate) async fn request(
-    method: &str,
-    url: &str,
-    body: Option<&str>,
-    action: &'static str,
-) -> Result<JsValue, ClientError> {
-    let init = Object::new();
-    set(&init, "method", &method.into());
-    if let Some(body) = body {
-        let headers = Object::new();
-        set(&headers, "Content-Type", &"application/json".into());
+/// A request, built on the `init` object `fetch` takes.
+#[derive(Debug)]
+pub(crate) struct Request {
+    url: String,
+    init: Object,
+    headers: Object,
+}
+
+impl Request {
+    pub(crate) fn new(method: &str, url: String) -> Self {
+        let (init, headers) = (Object::new(), Object::new());
+        set(&init, "method", &method.into());
         set(&init, "headers", &headers);
-        set(&init, "body", &body.into());
+        Self { url, init, headers }
     }
-    let unreachable = |e: JsValue| ClientError::Connect {
-        url: url.to_owned(),
-        reason: crate::describe(&e),
-    };
-    let response: Response = JsFuture::from(global_fetch(url, &init))
-        .await
-        .map_err(unreachable)?
-        .unchecked_into();
-    let text = match response.text() {
-        Ok(text) => JsFuture::from(text).await.map_err(unreachable)?,
-        Err(e) => return Err(unreachable(e)),
-    };
-    let text = text.as_string().unwrap_or_default();
-    let json = JSON::parse(&text).ok().filter(|_| !text.is_empty());
-    if response.ok() {
-        return Ok(json.unwrap_or(JsValue::UNDEFINED));
+
+    pub(crate) fn header(self, name: &str, value: &str) -> Self {
+        set(&self.headers, name, &value.into());
+        self
     }
-    // The server answers {"error": "...", "code"?: "..."}; anything else is shown as it came.
-    let field = |name: &str| {
-        json.as_ref()
-            .filter(|json| json.is_object())
-            .and_then(|json| Reflect::get(json, &name.into()).ok())
-            .and_then(|value| value.as_string())
-    };
-    Err(ClientError::Refused {
-        action,
-        reason: field("error").unwrap_or_else(|| format!("HTTP {}: {text}", response.status())),
-        code: field("code"),
-    })
+
+    /// `Authorization: Bearer <token>`, when there is one: a server started without auth
+    /// (`--no-auth`, as the original) gets exactly what it got before.
+    pub(crate) fn bearer(self, token: Option<&str>) -> Self {
+        match token {
+            Some(token) => self.header("Authorization", &format!("Bearer {token}")),
+            None => self,
+        }
+    }
+
+    /// A JSON body.
+    pub(crate) fn json(self, body: &str) -> Self {
+        self.header("Content-Type", "application/json")
+            .body(&body.into())
+    }
+
+    /// Any body `fetch` takes: a string, a `Blob`, an `ArrayBuffer`, a typed array.
+    pub(crate) fn body(self, body: &JsValue) -> Self {
+        set(&self.init, "body", body);
+        self
+    }
+
+    /// An `AbortSignal` that ends the request, and the reading of its answer.
+    pub(crate) fn signal(self, signal: &JsValue) -> Self {
+        set(&self.init, "signal", signal);
+        self
+    }
+
+    /// Sends it: the promise of its answer read as `read` says (`"json"`, `"text"`, `"blob"`,
+    /// `"response"`), rejected with an `Error` saying "Failed to {action}: {the reason}".
+    pub(crate) fn promise(self, action: &str, read: &str) -> Promise {
+        send_request(&self.url, &self.init, action, read)
+    }
+
+    /// Sends it: the answer's JSON (`undefined` when it has none), or why not.
+    pub(crate) async fn send(self, action: &str) -> Result<JsValue, ClientError> {
+        JsFuture::from(self.promise(action, "json"))
+            .await
+            .map_err(ClientError::Js)
+    }
 }
 
-fn set(object: &Object, key: &str, value: &JsValue) {
+pub(crate) fn set(object: &Object, key: &str, value: &JsValue) {
     Reflect::set(object, &key.into(), value).expect("setting a field of a plain object");
 }

@@ -1,7 +1,7 @@
 //! The claude-agent-server client for browsers and Node: `ClaudeAgentClient`, a drop-in
-//! replacement for the original TypeScript client, with sessions and reconnects; and the
-//! sessions' REST functions. This file is only the JS-facing surface; the logic is in the
-//! modules.
+//! replacement for the original TypeScript client (with its E2B sandbox and its files
+//! methods), with sessions and reconnects; and the sessions' REST functions. This file is only
+//! the JS-facing surface; the logic is in the modules.
 
 mod backoff;
 mod check;
@@ -10,26 +10,28 @@ mod controls;
 mod dispatch;
 mod endpoints;
 mod error;
+mod files;
 mod handlers;
 mod http;
 mod messages;
 mod options;
 mod outgoing;
 mod prompts;
+mod sandbox;
 mod sessions;
 mod socket;
 mod state;
 mod timer;
+mod watch;
 
 use js_sys::{Function, JSON, Object, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue, prelude::wasm_bindgen};
 use wasm_bindgen_futures::future_to_promise;
 
 use client::Client;
-use endpoints::Endpoints;
 pub use error::ClientError;
-pub use options::ClaudeAgentClientOptions;
 use options::ClientOptions;
+pub use options::{ClaudeAgentClientOptions, ServerOptions};
 pub use state::{CloseInfo, ConnectionState};
 
 /// A connection to a claude-agent-server.
@@ -41,11 +43,13 @@ pub struct ClaudeAgentClient {
 
 #[wasm_bindgen]
 impl ClaudeAgentClient {
-    /// `connectionUrl` (required), `anthropicApiKey`, `debug`, `onError`, and any agent config
-    /// (`systemPrompt`, `model`, `allowedTools`, ...), which `start()` posts to the server.
+    /// `connectionUrl` (else E2B mode: `start()` creates a sandbox), `token`,
+    /// `anthropicApiKey`, `debug`, `onError`, and any agent config (`systemPrompt`, `model`,
+    /// `allowedTools`, ...), which `start()` posts to the server.
     #[wasm_bindgen(constructor)]
     pub fn new(
-        #[wasm_bindgen(unchecked_param_type = "ClaudeAgentClientOptions")] options: &JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "ClaudeAgentClientOptions")]
+        options: &JsValue,
     ) -> Result<ClaudeAgentClient, ClientError> {
         let on_error = Reflect::get(options, &"onError".into())
             .ok()
@@ -55,8 +59,9 @@ impl ClaudeAgentClient {
         })
     }
 
-    /// Configures the server (when config options were given) or creates the session
-    /// (`session: "new"`), and connects; resolves once the server has accepted the connection.
+    /// In E2B mode creates the sandbox and waits for its server; configures the server (when
+    /// config options were given) or creates the session (`session: "new"`), and connects;
+    /// resolves once the server has accepted the connection.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn start(&self) -> Promise {
         self.client.start()
@@ -164,8 +169,8 @@ impl ClaudeAgentClient {
         self.client.messages()
     }
 
-    /// Closes the connection for good (no reconnect); resolves once closed. Calling it twice is
-    /// safe.
+    /// Closes the connection for good (no reconnect), ends the watches, and in E2B mode kills
+    /// the sandbox; resolves once done. Calling it twice is safe.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn stop(&self) -> Promise {
         self.client.stop()
@@ -201,10 +206,61 @@ impl ClaudeAgentClient {
         self.client.closed()
     }
 
+    /// Writes `content` to `path` in the session's workspace (a relative path is its `cwd`'s),
+    /// creating its folders; resolves with the file's entry.
+    #[wasm_bindgen(js_name = writeFile, unchecked_return_type = "Promise<EntryInfo>")]
+    pub fn write_file(
+        &self,
+        path: &str,
+        #[wasm_bindgen(unchecked_param_type = "string | Blob | ArrayBuffer | Uint8Array")]
+        content: &JsValue,
+    ) -> Promise {
+        self.files(|files| files.write(path, content))
+    }
+
+    // Typed by the overloads in FILES_TYPES.
+    #[wasm_bindgen(js_name = readFile, skip_typescript)]
+    pub fn read_file(&self, path: &str, format: &JsValue) -> Promise {
+        self.files(|files| files.read(path, format))
+    }
+
+    /// Removes the file, or the folder with its contents, at `path`.
+    #[wasm_bindgen(js_name = removeFile, unchecked_return_type = "Promise<void>")]
+    pub fn remove_file(&self, path: &str) -> Promise {
+        self.files(|files| files.remove(path))
+    }
+
+    /// The entries of the folder `path` (default `"."`, the workspace), sorted by name.
+    #[wasm_bindgen(js_name = listFiles, unchecked_return_type = "Promise<EntryInfo[]>")]
+    pub fn list_files(&self, path: Option<String>) -> Promise {
+        let path = path.unwrap_or_else(|| ".".to_owned());
+        self.files(|files| files.list(&path))
+    }
+
+    /// Watches the folder `path` (its subfolders too with `recursive: true`): `onEvent` gets
+    /// each change, `onExit` the end (with an Error unless stopped). Resolves once the server
+    /// has set the watch, with a handle whose `stop()` ends it.
+    #[wasm_bindgen(js_name = watchDir, unchecked_return_type = "Promise<WatchHandle>")]
+    pub fn watch_dir(
+        &self,
+        path: &str,
+        #[wasm_bindgen(
+            js_name = onEvent,
+            unchecked_param_type = "(event: FilesystemEvent) => void | Promise<void>"
+        )]
+        on_event: &Function,
+        #[wasm_bindgen(unchecked_optional_param_type = "WatchOpts")] opts: &JsValue,
+    ) -> Promise {
+        files::watch_dir(&self.client, path, on_event, opts)
+    }
+
     /// `listSessions`, as a static.
     #[wasm_bindgen(js_name = listSessions, unchecked_return_type = "Promise<SessionInfo[]>")]
-    pub fn list_sessions(#[wasm_bindgen(js_name = connectionUrl)] connection_url: &str) -> Promise {
-        list_sessions(connection_url)
+    pub fn list_sessions(
+        #[wasm_bindgen(js_name = connectionUrl)] connection_url: &str,
+        #[wasm_bindgen(unchecked_optional_param_type = "ServerOptions")] options: &JsValue,
+    ) -> Promise {
+        list_sessions(connection_url, options)
     }
 
     /// `createSession`, as a static.
@@ -212,8 +268,9 @@ impl ClaudeAgentClient {
     pub fn create_session(
         #[wasm_bindgen(js_name = connectionUrl)] connection_url: &str,
         #[wasm_bindgen(unchecked_optional_param_type = "QueryConfig")] config: Option<Object>,
+        #[wasm_bindgen(unchecked_optional_param_type = "ServerOptions")] options: &JsValue,
     ) -> Promise {
-        create_session(connection_url, config)
+        create_session(connection_url, config, options)
     }
 
     /// `getSession`, as a static.
@@ -221,8 +278,9 @@ impl ClaudeAgentClient {
     pub fn get_session(
         #[wasm_bindgen(js_name = connectionUrl)] connection_url: &str,
         id: String,
+        #[wasm_bindgen(unchecked_optional_param_type = "ServerOptions")] options: &JsValue,
     ) -> Promise {
-        get_session(connection_url, id)
+        get_session(connection_url, id, options)
     }
 
     /// `deleteSession`, as a static.
@@ -230,15 +288,29 @@ impl ClaudeAgentClient {
     pub fn delete_session(
         #[wasm_bindgen(js_name = connectionUrl)] connection_url: &str,
         id: String,
+        #[wasm_bindgen(unchecked_optional_param_type = "ServerOptions")] options: &JsValue,
     ) -> Promise {
-        delete_session(connection_url, id)
+        delete_session(connection_url, id, options)
+    }
+}
+
+impl ClaudeAgentClient {
+    /// `call` on the session's files API, or a rejection if the client does not know it yet.
+    fn files(&self, call: impl FnOnce(files::Files) -> Promise) -> Promise {
+        match self.client.files() {
+            Ok(files) => call(files),
+            Err(error) => error::rejected(error),
+        }
     }
 }
 
 /// The server's sessions, oldest first.
 #[wasm_bindgen(js_name = listSessions, unchecked_return_type = "Promise<SessionInfo[]>")]
-pub fn list_sessions(#[wasm_bindgen(js_name = connectionUrl)] connection_url: &str) -> Promise {
-    let endpoints = Endpoints::from_url(connection_url);
+pub fn list_sessions(
+    #[wasm_bindgen(js_name = connectionUrl)] connection_url: &str,
+    #[wasm_bindgen(unchecked_optional_param_type = "ServerOptions")] options: &JsValue,
+) -> Promise {
+    let endpoints = options::server_at(connection_url, options);
     future_to_promise(async move { Ok(sessions::list(&endpoints?).await?) })
 }
 
@@ -248,8 +320,9 @@ pub fn list_sessions(#[wasm_bindgen(js_name = connectionUrl)] connection_url: &s
 pub fn create_session(
     #[wasm_bindgen(js_name = connectionUrl)] connection_url: &str,
     #[wasm_bindgen(unchecked_optional_param_type = "QueryConfig")] config: Option<Object>,
+    #[wasm_bindgen(unchecked_optional_param_type = "ServerOptions")] options: &JsValue,
 ) -> Promise {
-    let endpoints = Endpoints::from_url(connection_url);
+    let endpoints = options::server_at(connection_url, options);
     let config = config.map(|config| JSON::stringify(&config).map(String::from));
     future_to_promise(async move {
         let config = config
@@ -264,8 +337,9 @@ pub fn create_session(
 pub fn get_session(
     #[wasm_bindgen(js_name = connectionUrl)] connection_url: &str,
     id: String,
+    #[wasm_bindgen(unchecked_optional_param_type = "ServerOptions")] options: &JsValue,
 ) -> Promise {
-    let endpoints = Endpoints::from_url(connection_url);
+    let endpoints = options::server_at(connection_url, options);
     future_to_promise(async move { Ok(sessions::get(&endpoints?, &id).await?) })
 }
 
@@ -274,8 +348,9 @@ pub fn get_session(
 pub fn delete_session(
     #[wasm_bindgen(js_name = connectionUrl)] connection_url: &str,
     id: String,
+    #[wasm_bindgen(unchecked_optional_param_type = "ServerOptions")] options: &JsValue,
 ) -> Promise {
-    let endpoints = Endpoints::from_url(connection_url);
+    let endpoints = options::server_at(connection_url, options);
     future_to_promise(async move {
         sessions::delete(&endpoints?, &id).await?;
         Ok(JsValue::UNDEFINED)
@@ -294,6 +369,44 @@ export type PermissionDecision =
 export type PermissionHandler = (
   request: PermissionRequest,
 ) => PermissionDecision | null | undefined | void | Promise<PermissionDecision | null | undefined | void>;
+"#;
+
+// The files methods' types, as the e2b SDK's that the original client hands out (its
+// `FilesystemEventType` is a value too: npm/events.js, exported beside this module), on the
+// server's wire types (`EntryInfo`, `FileEvent`); `readFile`'s overloads, merged into the class.
+#[wasm_bindgen(typescript_custom_section)]
+const FILES_TYPES: &str = r#"
+/** What a change in a watched folder is: the e2b SDK's enum, which the original client re-exports. */
+export declare enum FilesystemEventType {
+  CHMOD = "chmod",
+  CREATE = "create",
+  REMOVE = "remove",
+  RENAME = "rename",
+  WRITE = "write",
+}
+/** A change in a watched folder, as the e2b SDK's `FilesystemEvent`: `name` relative to the folder (and `path`, absolute). */
+export interface FilesystemEvent extends Omit<FileEvent, "type"> {
+  type: FilesystemEventType;
+}
+export interface EntryInfo {
+  /** `modified`, as the e2b SDK's `EntryInfo` has it. */
+  modifiedTime: Date;
+}
+/** `watchDir`'s options: watch the subfolders too; told when the watch ends (with an Error unless stopped). */
+export interface WatchOpts {
+  recursive?: boolean;
+  onExit?: (err?: Error) => void | Promise<void>;
+}
+/** A watch `watchDir` set: `stop()` ends it, and resolves once it has. */
+export interface WatchHandle {
+  stop(): Promise<void>;
+}
+export interface ClaudeAgentClient {
+  /** The content of the file at `path`, as text (refused if it is not UTF-8) or a `Blob`. */
+  readFile(path: string, format?: "text"): Promise<string>;
+  readFile(path: string, format: "blob"): Promise<Blob>;
+  readFile(path: string, format: "text" | "blob"): Promise<string | Blob>;
+}
 "#;
 
 /// A JS value's message, for error texts.

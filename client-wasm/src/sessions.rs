@@ -4,11 +4,12 @@
 use js_sys::Reflect;
 use wasm_bindgen::JsValue;
 
-use crate::{endpoints::Endpoints, error::ClientError, http::request};
+use crate::{endpoints::Endpoints, error::ClientError};
 
 /// `GET /v1/sessions`: the sessions (`SessionInfo[]`), oldest first.
 pub(crate) async fn list(endpoints: &Endpoints) -> Result<JsValue, ClientError> {
-    let list = request("GET", &endpoints.sessions(), None, "list sessions").await?;
+    let list = endpoints.request("GET", endpoints.sessions());
+    let list = list.send("list sessions").await?;
     Reflect::get(&list, &"sessions".into())
         .ok()
         .filter(js_sys::Array::is_array)
@@ -25,17 +26,20 @@ pub(crate) async fn create(
         Some(config) => format!(r#"{{"config":{config}}}"#),
         None => "{}".to_owned(),
     };
-    request("POST", &endpoints.sessions(), Some(&body), "create session").await
+    let create = endpoints.request("POST", endpoints.sessions()).json(&body);
+    create.send("create session").await
 }
 
 /// `GET /v1/sessions/{id}`: its `SessionInfo`.
 pub(crate) async fn get(endpoints: &Endpoints, id: &str) -> Result<JsValue, ClientError> {
-    request("GET", &endpoints.session(id), None, "get session").await
+    let get = endpoints.request("GET", endpoints.session(id));
+    get.send("get session").await
 }
 
 /// `DELETE /v1/sessions/{id}`: its agent is stopped and its clients disconnected.
 pub(crate) async fn delete(endpoints: &Endpoints, id: &str) -> Result<(), ClientError> {
-    request("DELETE", &endpoints.session(id), None, "delete session").await?;
+    let delete = endpoints.request("DELETE", endpoints.session(id));
+    delete.send("delete session").await?;
     Ok(())
 }
 

@@ -2,7 +2,7 @@
 //! before it closes, so that no event can reach a freed closure (gloo-net's WebSocket does
 //! exactly that in Node, and crashes it).
 
-use js_sys::{Function, JsString};
+use js_sys::{Array, Function, JsString};
 use wasm_bindgen::{
     JsCast, JsValue,
     prelude::{Closure, wasm_bindgen},
@@ -29,13 +29,25 @@ pub(crate) struct Socket {
 }
 
 impl Socket {
-    /// Opens `url`: frames go to `on_message`, the rest to `report`.
+    /// Opens `url`, with `token` if the server takes one: frames go to `on_message`, the rest
+    /// to `report`.
     pub(crate) fn open(
         url: &str,
+        token: Option<&str>,
         on_message: &Function,
         report: impl Fn(SocketEvent) + Clone + 'static,
     ) -> Result<Self, String> {
-        let ws = WebSocket::new(url).map_err(|e| crate::describe(&e))?;
+        // A browser's WebSocket cannot send an Authorization header: the token travels as a
+        // subprotocol entry beside the one the server answers with.
+        let ws = match token {
+            Some(token) => {
+                let token = format!("claude-agent.token.{token}");
+                let protocols = Array::of2(&"claude-agent".into(), &token.into());
+                WebSocket::new_with_str_sequence(url, &protocols)
+            }
+            None => WebSocket::new(url),
+        };
+        let ws = ws.map_err(|e| crate::describe(&e))?;
         let to = report.clone();
         let on_open = Closure::<dyn FnMut(Event)>::new(move |_| to(SocketEvent::Open));
         let to = report.clone();

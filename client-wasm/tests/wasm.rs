@@ -52,18 +52,49 @@ async fn next(iterator: &JsValue) -> (JsValue, bool) {
 }
 
 #[wasm_bindgen_test]
-fn the_constructor_needs_a_server_url() {
-    for options in ["null", "{}", r#"{"connectionUrl":null,"model":"m"}"#] {
+fn options_are_checked_by_the_constructor() {
+    for (options, problem) in [
+        (
+            r#"{"connectionUrl":"ftp://x"}"#,
+            r#""ftp://x" is not an http://"#,
+        ),
+        (
+            r#"{"token":"t"}"#,
+            "token is for the server at connectionUrl",
+        ),
+        (r#"{"timeoutMs":-1}"#, "timeoutMs must be a positive number"),
+        (
+            r#"{"connectionUrl":"http://h","token":1}"#,
+            "token must be a string",
+        ),
+        (r#"{"sessionId":"s"}"#, "a new E2B sandbox has none"),
+    ] {
         let error = message(ClaudeAgentClient::new(&json(options)).unwrap_err());
-        assert!(
-            error.starts_with("connectionUrl is required"),
-            "{options}: {error}"
-        );
+        assert!(error.contains(problem), "{options}: {error}");
     }
-    let error = ClaudeAgentClient::new(&JsValue::UNDEFINED).unwrap_err();
-    assert!(message(error).starts_with("connectionUrl is required"));
-    let error = ClaudeAgentClient::new(&json(r#"{"connectionUrl":"ftp://x"}"#)).unwrap_err();
-    assert!(message(error).contains(r#""ftp://x" is not an http://"#));
+}
+
+#[wasm_bindgen_test]
+async fn without_a_server_url_start_creates_an_e2b_sandbox() {
+    // As the original: no options at all is E2B mode with the defaults.
+    for options in [JsValue::UNDEFINED, JsValue::NULL, json(r#"{"model":"m"}"#)] {
+        assert!(ClaudeAgentClient::new(&options).is_ok());
+    }
+    let options = json(&format!(
+        r#"{{"e2bApiKey":"k","anthropicApiKey":"a","e2bApiUrl":"{DEAD}"}}"#
+    ));
+    let client = ClaudeAgentClient::new(&options).unwrap();
+    let error = message(JsFuture::from(client.start()).await.unwrap_err());
+    assert!(
+        error.starts_with(&format!("Could not connect to {DEAD}/sandboxes: ")),
+        "{error}"
+    );
+    // The files need the sandbox.
+    let read = JsFuture::from(client.read_file("a.txt", &JsValue::UNDEFINED)).await;
+    assert_eq!(
+        message(read.unwrap_err()),
+        "Sandbox not initialized: call start() first"
+    );
 }
 
 #[wasm_bindgen_test]

@@ -1,6 +1,6 @@
 // Test helpers: a real server (the testkit's `test-server`: the server binary, the pinned CLI,
-// the scripted Messages API), a proxy to cut its connections, waiting for frames and states, and
-// the README's examples.
+// the scripted Messages API), the E2B mock, a proxy to cut its connections, watching this
+// process's requests, waiting for frames, states and file events, and the README's examples.
 import { execFile, spawn } from "node:child_process";
 import { once } from "node:events";
 import { readFile } from "node:fs/promises";
@@ -11,6 +11,7 @@ import { promisify } from "node:util";
 const TEST_SERVER =
   process.env.TEST_SERVER ?? new URL("../../target/debug/test-server", import.meta.url).pathname;
 const PACKAGE = new URL("..", import.meta.url).pathname;
+const LOCALHOST_DNS = new URL("localhost-dns.mjs", import.meta.url).pathname;
 /** How long a test waits for what should come. */
 export const PATIENCE_MS = 60_000;
 
@@ -37,6 +38,59 @@ export async function startServer(t, args = [], env = {}) {
     if (child.exitCode === null) await once(child, "exit");
   });
   return url;
+}
+
+const E2B_MOCK =
+  process.env.E2B_MOCK ?? new URL("../../target/debug/e2b-mock", import.meta.url).pathname;
+/** The E2B mock's API key (its default). */
+export const E2B_KEY = "e2b_test_key";
+
+/**
+ * Starts the E2B mock (the testkit's `e2b-mock`: E2B's control plane, whose sandboxes run the
+ * real server), with `env` for it (such as `E2B_MOCK_TEMPLATES`), stopped after the test (it
+ * then kills every sandbox). Resolves with `{ apiUrl, domain, sandboxes() }`: what to pass as
+ * `e2bApiUrl` and `e2bDomain`, and every sandbox it ever made (`GET /_mock/sandboxes`). Node
+ * reaches its sandbox hosts (`*.localhost`) only with tests/localhost-dns.mjs preloaded.
+ */
+export async function startE2bMock(t, env = {}) {
+  const child = spawn(E2B_MOCK, [], {
+    stdio: ["pipe", "pipe", "inherit"],
+    env: { ...process.env, ...env },
+  });
+  const lines = createInterface({ input: child.stdout });
+  const printed = {};
+  await new Promise((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`${E2B_MOCK} exited with ${code}`)));
+    child.once("error", reject);
+    lines.on("line", (line) => {
+      const [, key, value] = line.match(/^e2b (api|domain) (\S+)/) ?? [];
+      if (key) printed[key] = value;
+      if (printed.api && printed.domain) resolve();
+    });
+  });
+  t.after(async () => {
+    child.stdin.end();
+    if (child.exitCode === null) await once(child, "exit");
+  });
+  const apiUrl = printed.api;
+  return {
+    apiUrl,
+    domain: printed.domain,
+    sandboxes: async () => (await fetch(`${apiUrl}/_mock/sandboxes`)).json(),
+  };
+}
+
+/**
+ * Calls `seen(url, init)` with each request this process's `fetch` sends (the client's too)
+ * until the test ends.
+ */
+export function watchRequests(t, seen) {
+  const realFetch = globalThis.fetch;
+  t.after(() => (globalThis.fetch = realFetch));
+  globalThis.fetch = (url, init) => {
+    seen(String(url), init);
+    return realFetch(url, init);
+  };
 }
 
 /** A URL where nothing listens. */
@@ -180,6 +234,46 @@ export function toolResults(seen) {
   };
 }
 
+/**
+ * A `watchDir` handler that keeps the events it gets (`seen`): pass `onEvent`; `next(match)`
+ * resolves with the events since the last match up to the first whose fields are those of
+ * `match` (e.g. `{ type: "create", name: "a.txt" }`).
+ */
+export function fileEvents() {
+  const seen = [];
+  let from = 0;
+  let waiter = null;
+  const check = () => {
+    if (!waiter) return;
+    const fits = (event) =>
+      Object.entries(waiter.match).every(([key, value]) => event[key] === value);
+    const index = seen.findIndex((event, i) => i >= from && fits(event));
+    if (index < 0) return;
+    const got = seen.slice(from, index + 1);
+    from = index + 1;
+    clearTimeout(waiter.timer);
+    waiter.resolve(got);
+    waiter = null;
+  };
+  return {
+    seen,
+    onEvent: (event) => {
+      seen.push(event);
+      check();
+    },
+    next: (match) =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          waiter = null;
+          const since = JSON.stringify(seen.slice(from));
+          reject(new Error(`no ${JSON.stringify(match)} in time; saw ${since}`));
+        }, PATIENCE_MS);
+        waiter = { match, resolve, timer };
+        check();
+      }),
+  };
+}
+
 /** The first ```js block after `heading` in the package README. */
 export async function readmeExample(heading) {
   const readme = await readFile(new URL("../README.md", import.meta.url), "utf8");
@@ -187,14 +281,15 @@ export async function readmeExample(heading) {
 }
 
 /**
- * Runs `code` in Node from the package, whose own name it imports, until it ends by itself;
- * resolves with what it printed.
+ * Runs `code` in Node from the package, whose own name it imports, with `env` added to this
+ * process's and tests/localhost-dns.mjs preloaded, until it ends by itself; resolves with what
+ * it printed.
  */
-export async function runExample(code) {
+export async function runExample(code, env = {}) {
   const { stdout } = await promisify(execFile)(
     process.execPath,
-    ["--input-type=module", "--eval", code],
-    { cwd: PACKAGE, timeout: 60_000 },
+    ["--import", LOCALHOST_DNS, "--input-type=module", "--eval", code],
+    { cwd: PACKAGE, timeout: 60_000, env: { ...process.env, ...env } },
   );
   return stdout;
 }

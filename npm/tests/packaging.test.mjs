@@ -1,6 +1,6 @@
 // The package as users get it: `npm pack`, installed in a fresh project, the README's Node
-// example type-checked and run against a real server, and a page bundled with Vite, which
-// completes a turn in headless Chromium.
+// example type-checked and run against a real server (and the original client's example
+// type-checked), and a page bundled with Vite, which completes a turn in headless Chromium.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { copyFile, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
@@ -60,10 +60,15 @@ test("the packed package installs, type-checks, runs, and bundles into a page th
         types: ["node"],
         outDir: "out",
       },
-      files: ["example.ts", "typecheck.ts"],
+      files: ["example.ts", "typecheck.ts", "example-client.ts"],
     }),
   );
   await copyFile(new URL("typecheck.ts", import.meta.url), join(project, "typecheck.ts"));
+  // The original client's own example, unchanged but for its import.
+  await copyFile(
+    new URL("original/example-client.ts", import.meta.url),
+    join(project, "example-client.ts"),
+  );
   await run("npx", ["tsc", "--noEmit"], { cwd: project });
   await run("npx", ["tsc"], { cwd: project });
   const { stdout } = await run(process.execPath, ["out/example.js"], {

@@ -110,7 +110,7 @@ test("deleting a session closes its clients for good, saying why", async (t) => 
   await client.start();
   await deleteSession(url, id);
   const closed = await client.closed;
-  assert.ok(closed.reason.startsWith("Failed to get session: "), JSON.stringify(closed));
+  assert.ok(closed.reason.startsWith("Failed to connect: No session "), JSON.stringify(closed));
   assert.equal(client.state, "closed");
 });
 
@@ -136,5 +136,5 @@ test("the README's sessions example runs", async (t) => {
   // It ends once its clients are closed.
   const stdout = await runExample(example.replace("http://127.0.0.1:3000", url));
   assert.match(stdout, /status: 'idle'|status: 'starting'|status: 'running'/);
-  assert.match(stdout, /code: \d+,\s+reason: .Failed to get session: /);
+  assert.match(stdout, /code: \d+,\s+reason: .Failed to connect: No session /);
 });

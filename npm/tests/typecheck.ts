@@ -8,6 +8,9 @@ import {
   type ControlResult,
   createSession,
   deleteSession,
+  type EntryInfo,
+  type FilesystemEvent,
+  FilesystemEventType,
   getSession,
   listSessions,
   type PermissionDecision,
@@ -15,6 +18,7 @@ import {
   type SDKMessage,
   type SessionInfo,
   type SessionStatus,
+  type WatchHandle,
   type WSOutputMessage,
 } from "@claude-agent/client";
 
@@ -27,8 +31,8 @@ const client = new ClaudeAgentClient({
   onError: (error: unknown) => console.error(error),
   e2bApiKey: "ignored",
 });
-// @ts-expect-error connectionUrl is required
-new ClaudeAgentClient({ model: "m" });
+// @ts-expect-error connectionUrl is a URL
+new ClaudeAgentClient({ connectionUrl: 3000 });
 // @ts-expect-error permissionMode is one of the CLI's modes
 new ClaudeAgentClient({ connectionUrl: "http://h", permissionMode: "sometimes" });
 
@@ -155,3 +159,66 @@ client.onMessage((message) => {
     console.log(waiting);
   }
 });
+
+// The server's token.
+new ClaudeAgentClient({ connectionUrl: "http://h", token: "t" });
+// @ts-expect-error a token is a string
+new ClaudeAgentClient({ connectionUrl: "http://h", token: 1 });
+await listSessions("http://h", { token: "t" });
+await createSession("http://h", undefined, { token: "t" });
+
+// E2B mode, as the original's example makes its client: no connectionUrl.
+const sandboxed = new ClaudeAgentClient({ debug: true });
+new ClaudeAgentClient();
+new ClaudeAgentClient({
+  e2bApiKey: "key",
+  anthropicApiKey: "key",
+  template: "claude-agent-server",
+  timeoutMs: 300_000,
+  readyTimeoutMs: 60_000,
+  e2bApiUrl: "http://127.0.0.1:1",
+  e2bDomain: "localhost:1",
+});
+// @ts-expect-error a timeout is a number of milliseconds
+new ClaudeAgentClient({ timeoutMs: "5m" });
+
+// The original example's files calls, e2b-shaped.
+const watchHandle: WatchHandle = await sandboxed.watchDir(
+  ".",
+  (event: FilesystemEvent) => {
+    const labels: Record<string, string> = {
+      [FilesystemEventType.CREATE]: "Created",
+      [FilesystemEventType.WRITE]: "Modified",
+      [FilesystemEventType.REMOVE]: "Deleted",
+      [FilesystemEventType.RENAME]: "Renamed",
+      [FilesystemEventType.CHMOD]: "Permissions changed",
+    };
+    const name: string = event.name;
+    console.log(labels[event.type], name, event.path);
+    // @ts-expect-error a type is one of FilesystemEventType's
+    if (event.type === "created") console.log(name);
+  },
+  { recursive: true, onExit: (error?: Error) => console.log(error?.message) },
+);
+await sandboxed.watchDir("sub", async () => {});
+await sandboxed.writeFile("input.txt", "Hello! This is a test file created by the user.");
+await sandboxed.writeFile("a.bin", new Uint8Array([1]));
+await sandboxed.writeFile("b.bin", new Blob(["b"]));
+const written: EntryInfo = await sandboxed.writeFile("c.bin", new ArrayBuffer(1));
+// @ts-expect-error content is text or bytes
+await sandboxed.writeFile("x", 42);
+const content: string = await sandboxed.readFile("input.txt", "text");
+const same: string = await sandboxed.readFile("input.txt");
+const blob: Blob = await sandboxed.readFile("a.bin", "blob");
+const format = Math.random() > 0.5 ? "text" : "blob";
+const either: string | Blob = await sandboxed.readFile("input.txt", format);
+// @ts-expect-error a format is "text" or "blob"
+await sandboxed.readFile("x", "json");
+console.log(content.toString(), same, blob.size, either, written.size);
+const entries: EntryInfo[] = await sandboxed.listFiles();
+const modified: Date = entries[0].modifiedTime;
+const kind: "file" | "dir" = (await sandboxed.listFiles("."))[0].type;
+console.log(modified, kind);
+await sandboxed.removeFile("input.txt");
+await watchHandle.stop();
+await sandboxed.stop();

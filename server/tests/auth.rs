@@ -78,10 +78,15 @@ async fn every_route_but_health_and_the_page_needs_the_right_token() {
             );
         }
     }
-    assert_eq!(
-        status(client.get(server.url("/healthz"))).await,
-        StatusCode::OK
-    );
+    // A page of any origin may see a sandbox's server come up.
+    let health = client
+        .get(server.url("/healthz"))
+        .header(header::ORIGIN, "http://app.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+    assert_eq!(health.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
     let page = client.get(server.url("/")).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
     assert!(page.text().await.unwrap().contains("<html"));

@@ -581,6 +581,16 @@ async fn changes_are_seen(files: &Files<'_>, recursive: bool) {
     let deep = seen.iter().any(|change| change["name"] == "sub/deep.txt");
     assert_eq!(deep, recursive, "{seen:?}");
 
+    // Files in a folder made at once with them are seen too, though they come before the new
+    // folder's own watch.
+    if recursive {
+        assert_eq!(files.put("w/made/at/once.txt", "x").await.0, StatusCode::OK);
+        events.until("create", "made/at/once.txt").await;
+        fs::create_dir_all(dir.join("made2/deeper")).unwrap();
+        fs::write(dir.join("made2/deeper/x.txt"), "x").unwrap();
+        events.until("create", "made2/deeper/x.txt").await;
+    }
+
     // The watch ends with its folder.
     fs::remove_dir_all(&dir).unwrap();
     while events.next().await.is_some() {}

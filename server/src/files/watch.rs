@@ -6,7 +6,7 @@ use std::path::Path;
 use claude_agent_protocol::files::{FileEvent, FileEventType};
 use notify::{
     Config, EventKind, RecommendedWatcher, RecursiveMode, Watcher,
-    event::{ModifyKind, RenameMode},
+    event::{CreateKind, ModifyKind, RenameMode},
 };
 use tokio::sync::mpsc;
 
@@ -41,7 +41,11 @@ impl Watch {
                     return;
                 }
             };
-            for change in changes_in(&root, &event) {
+            let mut changes = changes_in(&root, &event);
+            if recursive {
+                changes.extend(already_in_new_folders(&root, &event));
+            }
+            for change in changes {
                 let delivered = match (&sender, change) {
                     (Some(sender), Change::Inside(change)) => sender.blocking_send(change).is_ok(),
                     // Dropping the sender ends the stream.
@@ -107,6 +111,44 @@ fn changes_in(root: &Path, event: &notify::Event) -> Vec<Change> {
             }))
         })
         .collect()
+}
+
+/// What folders that `event` made or moved in already hold, as `create`s: inotify tells only of
+/// what comes after a new folder's own watch is set, a moment after the folder is made.
+fn already_in_new_folders(root: &Path, event: &notify::Event) -> Vec<Change> {
+    let new = matches!(
+        event.kind,
+        EventKind::Create(CreateKind::Folder) | EventKind::Modify(ModifyKind::Name(RenameMode::To))
+    );
+    if !new {
+        return Vec::new();
+    }
+    let mut folders: Vec<_> = event.paths.clone();
+    let mut found = Vec::new();
+    while let Some(folder) = folders.pop() {
+        // Not through links, as the watch itself.
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(name) = path.strip_prefix(root) else {
+                continue;
+            };
+            if name.to_string_lossy().ends_with(super::TEMP) {
+                continue;
+            }
+            if entry.file_type().is_ok_and(|kind| kind.is_dir()) {
+                folders.push(path.clone());
+            }
+            found.push(Change::Inside(FileEvent {
+                kind: FileEventType::Create,
+                name: name.to_string_lossy().into_owned(),
+                path: path.display().to_string(),
+            }));
+        }
+    }
+    found
 }
 
 /// `kind` as fsnotify names it, or `None` for what it does not report (reads, opens, closes).

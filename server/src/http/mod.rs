@@ -67,14 +67,15 @@ pub(crate) fn router(state: AppState, www: &WwwDirs, body_timeout: Duration) -> 
         .layer(RequestBodyTimeoutLayer::new(body_timeout))
         .route("/ws", get(ws::legacy))
         .route("/v1/sessions/{id}/ws", get(ws::session))
-        .route_layer(gate);
+        .route_layer(gate)
+        // Not gated, but with CORS: a page polls it while a new sandbox's server starts.
+        .route("/healthz", get(health));
     let api = match cors(&state) {
         Some(cors) => api.layer(cors),
         None => api,
     };
     let login = middleware::from_fn_with_state(state.auth.clone(), auth::login);
-    api.route("/healthz", get(health))
-        .merge(www.routes().layer(login))
+    api.merge(www.routes().layer(login))
         .layer(middleware::from_fn_with_state(
             state.hosts.clone(),
             hosts::check,

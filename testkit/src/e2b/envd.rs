@@ -24,6 +24,7 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 use tokio::net::TcpListener;
 use tokio_util::sync::{CancellationToken, DropGuard};
+use tower_http::cors::{AllowHeaders, Any, CorsLayer};
 
 use super::registry::{EnvdCall, Journal};
 
@@ -67,6 +68,13 @@ impl Envd {
             .route("/files", post(upload))
             .fallback(|| async { EnvdError::NotFound })
             .layer(middleware::from_fn_with_state(Arc::clone(&sandbox), record))
+            // As E2B's envd: pages of any origin write files (the e2b SDK does from browsers).
+            .layer(
+                CorsLayer::new()
+                    .allow_origin(Any)
+                    .allow_methods(Any)
+                    .allow_headers(AllowHeaders::mirror_request()),
+            )
             .with_state(sandbox);
         let stop = CancellationToken::new();
         let serving =
