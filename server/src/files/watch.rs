@@ -1,7 +1,10 @@
 //! A folder's changes as they happen ([`notify`]: inotify on Linux), named as the e2b SDK's
 //! `FilesystemEvent`s, which come from Go's fsnotify.
 
-use std::path::Path;
+use std::{
+    path::{Path, PathBuf},
+    sync::{Arc, Mutex, Weak, mpsc::Receiver},
+};
 
 use claude_agent_protocol::files::{FileEvent, FileEventType};
 use notify::{
@@ -11,6 +14,7 @@ use notify::{
 use tokio::sync::mpsc;
 
 use super::FilesError;
+use crate::lock::lock;
 
 /// Changes waiting for a slow client; past them the watcher's thread waits, and the kernel
 /// keeps the rest in its own queue.
@@ -19,7 +23,7 @@ const BACKLOG: usize = 256;
 /// A watched folder; the watch ends when this drops.
 #[derive(Debug)]
 pub(crate) struct Watch {
-    _watcher: RecommendedWatcher,
+    _watcher: Arc<Mutex<RecommendedWatcher>>,
     changes: mpsc::Receiver<FileEvent>,
 }
 
@@ -31,8 +35,10 @@ impl Watch {
             return Err(FilesError::NotADirectory(dir.display().to_string()));
         }
         let (sender, changes) = mpsc::channel(BACKLOG);
+        let (made, folders_made) = std::sync::mpsc::channel();
+        let catching_up = (sender.clone(), folders_made);
         let root = dir.to_owned();
-        let mut sender = Some(sender);
+        let mut sender = Some((sender, made));
         let handler = move |event: notify::Result<notify::Event>| {
             let event = match event {
                 Ok(event) => event,
@@ -41,18 +47,21 @@ impl Watch {
                     return;
                 }
             };
-            let mut changes = changes_in(&root, &event);
-            if recursive {
-                changes.extend(already_in_new_folders(&root, &event));
-            }
-            for change in changes {
+            for change in changes_in(&root, &event) {
                 let delivered = match (&sender, change) {
-                    (Some(sender), Change::Inside(change)) => sender.blocking_send(change).is_ok(),
-                    // Dropping the sender ends the stream.
+                    (Some((sender, _)), Change::Inside(change)) => {
+                        sender.blocking_send(change).is_ok()
+                    }
+                    // Dropping the senders (the catching up's too) ends the stream.
                     _ => false,
                 };
                 if !delivered {
                     sender = None;
+                }
+            }
+            if let (true, Some((_, made))) = (recursive, &sender) {
+                for folder in new_folders(&event) {
+                    let _ = made.send(folder);
                 }
             }
         };
@@ -68,6 +77,11 @@ impl Watch {
             false => RecursiveMode::NonRecursive,
         };
         watcher.watch(dir, mode).map_err(error)?;
+        let watcher = Arc::new(Mutex::new(watcher));
+        if recursive {
+            let (watcher, root) = (Arc::downgrade(&watcher), dir.to_owned());
+            std::thread::spawn(move || catch_up(&watcher, &root, catching_up));
+        }
         Ok(Self {
             _watcher: watcher,
             changes,
@@ -113,20 +127,54 @@ fn changes_in(root: &Path, event: &notify::Event) -> Vec<Change> {
         .collect()
 }
 
-/// What folders that `event` made or moved in already hold, as `create`s: inotify tells only of
-/// what comes after a new folder's own watch is set, a moment after the folder is made.
-fn already_in_new_folders(root: &Path, event: &notify::Event) -> Vec<Change> {
+/// The folders that `event` made or moved in, whose contents inotify tells of only from when
+/// their own watch is set: by the watcher's thread, after it hands the event over.
+fn new_folders(event: &notify::Event) -> Vec<PathBuf> {
     let new = matches!(
         event.kind,
         EventKind::Create(CreateKind::Folder) | EventKind::Modify(ModifyKind::Name(RenameMode::To))
     );
-    if !new {
-        return Vec::new();
+    match new {
+        true => event
+            .paths
+            .iter()
+            .filter(|path| path.is_dir())
+            .cloned()
+            .collect(),
+        false => Vec::new(),
     }
-    let mut folders: Vec<_> = event.paths.clone();
+}
+
+/// Reports as created what each new folder holds once its watch is surely set (setting it
+/// again waits for the watcher's thread), so that nothing made with it is missed; what came in
+/// between may be reported twice. Ends with the watch.
+fn catch_up(
+    watcher: &Weak<Mutex<RecommendedWatcher>>,
+    root: &Path,
+    (sender, new_folders): (mpsc::Sender<FileEvent>, Receiver<PathBuf>),
+) {
+    for folder in new_folders {
+        let Some(watcher) = watcher.upgrade() else {
+            return;
+        };
+        let set = lock(&watcher).watch(&folder, RecursiveMode::Recursive);
+        drop(watcher);
+        if set.is_err() {
+            continue; // gone already
+        }
+        for created in contents(root, &folder) {
+            if sender.blocking_send(created).is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// What `folder` holds, below it too (not through links, as the watch), as `create`s.
+fn contents(root: &Path, folder: &Path) -> Vec<FileEvent> {
+    let mut folders = vec![folder.to_owned()];
     let mut found = Vec::new();
     while let Some(folder) = folders.pop() {
-        // Not through links, as the watch itself.
         let Ok(entries) = std::fs::read_dir(&folder) else {
             continue;
         };
@@ -135,17 +183,18 @@ fn already_in_new_folders(root: &Path, event: &notify::Event) -> Vec<Change> {
             let Ok(name) = path.strip_prefix(root) else {
                 continue;
             };
-            if name.to_string_lossy().ends_with(super::TEMP) {
+            let name = name.to_string_lossy().into_owned();
+            if name.ends_with(super::TEMP) {
                 continue;
             }
             if entry.file_type().is_ok_and(|kind| kind.is_dir()) {
                 folders.push(path.clone());
             }
-            found.push(Change::Inside(FileEvent {
+            found.push(FileEvent {
                 kind: FileEventType::Create,
-                name: name.to_string_lossy().into_owned(),
+                name,
                 path: path.display().to_string(),
-            }));
+            });
         }
     }
     found
