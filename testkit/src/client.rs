@@ -19,17 +19,23 @@ pub struct Client {
 
 impl Client {
     /// The next frame; fails the test after [`PATIENCE`].
+    /// Pings and pongs are skipped: the server pings on a timer, so they may come at any point.
     pub async fn next(&mut self) -> ServerMessage {
-        let message = tokio::time::timeout(PATIENCE, self.ws.next())
-            .await
-            .expect("no frame in time")
-            .expect("the connection ended")
-            .expect("a WebSocket error");
-        match message {
-            Message::Text(text) => serde_json::from_str(&text)
-                .unwrap_or_else(|e| panic!("a frame that is no server message ({e}): {text}")),
-            other => panic!("expected a text frame, got {other:?}"),
-        }
+        let text = tokio::time::timeout(PATIENCE, async {
+            loop {
+                match self.ws.next().await {
+                    Some(Ok(Message::Text(text))) => return text,
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                    Some(Ok(other)) => panic!("expected a text frame, got {other:?}"),
+                    Some(Err(e)) => panic!("a WebSocket error: {e}"),
+                    None => panic!("the connection ended"),
+                }
+            }
+        })
+        .await
+        .expect("no frame in time");
+        serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("a frame that is no server message ({e}): {text}"))
     }
 
     /// The close frame's code, after any frames before it.
