@@ -1,6 +1,10 @@
 //! Command-line flags, each also read from the environment.
 
-use std::{net::IpAddr, path::PathBuf, time::Duration};
+use std::{
+    net::{IpAddr, SocketAddr},
+    path::PathBuf,
+    time::Duration,
+};
 
 use clap::Parser;
 use claude_agent_protocol::config::Secret;
@@ -9,6 +13,7 @@ use reqwest::Url;
 use crate::{
     agent::Containment,
     auth::{self, Token},
+    logs::LogFormat,
     notify,
 };
 
@@ -126,6 +131,20 @@ pub struct Args {
     /// Prefer the environment variable: any local user can read a command line.
     #[arg(long, env = "NOTIFY_SECRET", hide_env_values = true, value_parser = secret)]
     pub notify_secret: Option<Secret>,
+    /// A second address that serves `/metrics` alone, with no authentication, for a scraper on
+    /// a cluster-internal port (such as `0.0.0.0:9090`): keep it off public networks. Either
+    /// way `/metrics` is on the main port too, behind the token.
+    #[arg(long, env = "METRICS_ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
+    /// On SIGTERM or SIGINT the server stops accepting, closes its WebSockets (1001) and lets
+    /// running turns finish for this long; then it interrupts them, ends the agents and exits.
+    /// A second signal interrupts them at once.
+    #[arg(long, env = "DRAIN_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub drain_timeout: Duration,
+    /// How log lines on stderr are written: `text`, or `json` (an object a line, a session's
+    /// lines with its `session_id`) for log collectors.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
 }
 
 /// A secret flag's value, kept where it never prints.

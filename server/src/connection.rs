@@ -17,8 +17,12 @@ use futures_util::{SinkExt, StreamExt, stream::SplitSink};
 use tokio::{sync::mpsc, time::Instant};
 use tokio_tungstenite::tungstenite;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
-use crate::session::{Attached, Resync, Session};
+use crate::{
+    metrics,
+    session::{Attached, Resync, Session},
+};
 
 /// Frames written before one flush: fewer, bigger socket writes.
 const BATCH: usize = 1024;
@@ -75,11 +79,7 @@ pub(crate) async fn serve(
         pending_permissions: session.prompts(),
     };
     let client = format!("client-{}", CLIENTS.fetch_add(1, Ordering::Relaxed) + 1);
-    tracing::info!(
-        session = session.id(),
-        after = cursor.after(),
-        "client attached"
-    );
+    tracing::info!(after = cursor.after(), "client attached");
     let (mut sink, mut stream) = socket.split();
     if sink.send(frame(&connected)).await.is_err() {
         return;
@@ -179,10 +179,7 @@ pub(crate) async fn serve(
         End::Client => None,
         End::Protocol(code, reason) => Some(close(code, reason)),
         End::Silent => {
-            tracing::info!(
-                session = session.id(),
-                "dropped a client that stopped answering"
-            );
+            tracing::info!("dropped a client that stopped answering");
             None
         }
         End::Ended => Some(close(close_code::AWAY, "session deleted")),
@@ -192,7 +189,7 @@ pub(crate) async fn serve(
         let _ = sink.send(closing).await;
     }
     let _ = tokio::time::timeout(liveness.ping_interval, sink.close()).await;
-    tracing::info!(session = session.id(), "client detached");
+    tracing::info!("client detached");
 }
 
 /// The close code for a broken receive: 1009 for a frame over the limit, 1007 for text that
@@ -233,11 +230,14 @@ async fn handle(
         Ok(ClientMessage::Interrupt) => {
             // The CLI answers at once unless it is wedged; don't hold up this client's frames.
             let (session, replies) = (session.clone(), replies.clone());
-            tokio::spawn(async move {
-                if let Err(error) = session.interrupt().await {
-                    let _ = replies.send(frame(&ServerMessage::error(error))).await;
+            tokio::spawn(
+                async move {
+                    if let Err(error) = session.interrupt().await {
+                        let _ = replies.send(frame(&ServerMessage::error(error))).await;
+                    }
                 }
-            });
+                .in_current_span(),
+            );
             Ok(())
         }
         Ok(ClientMessage::PermissionResponse { data }) => session
@@ -246,12 +246,15 @@ async fn handle(
         Ok(ClientMessage::Control { data }) => {
             // The CLI answers in its own time: this client's frames go on meanwhile.
             let (session, replies) = (session.clone(), replies.clone());
-            tokio::spawn(async move {
-                let data = session.control(data).await;
-                let _ = replies
-                    .send(frame(&ServerMessage::ControlResult { data }))
-                    .await;
-            });
+            tokio::spawn(
+                async move {
+                    let data = session.control(data).await;
+                    let _ = replies
+                        .send(frame(&ServerMessage::ControlResult { data }))
+                        .await;
+                }
+                .in_current_span(),
+            );
             Ok(())
         }
     };
@@ -264,6 +267,7 @@ async fn forward(
     sink: &mut SplitSink<WebSocket, Message>,
     batch: &mut Vec<Bytes>,
 ) -> Result<(), axum::Error> {
+    metrics::relayed(batch.len(), batch.iter().map(Bytes::len).sum());
     for bytes in batch.drain(..) {
         let text = Utf8Bytes::try_from(bytes).expect("the log holds JSON text");
         sink.feed(Message::Text(text)).await?;

@@ -3,21 +3,15 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use claude_agent_server::{Args, run, run_if_requested};
-use tracing_subscriber::EnvFilter;
+use claude_agent_server::{Args, init_logging, run, run_if_requested};
 
 fn main() -> ExitCode {
     // The same binary keeps each agent's processes contained (`agent/init.rs`).
     if let Some(code) = run_if_requested() {
         return code;
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let args = Args::parse();
+    init_logging(args.log_format);
     let runtime = match args.worker_threads {
         // The relay is I/O-bound: one thread serves it best and leaves the cores to the agents.
         0 | 1 => tokio::runtime::Builder::new_current_thread(),

@@ -1,10 +1,14 @@
-//! Starting and stopping the server: locate the CLI, bind, serve, and on SIGINT/SIGTERM close
-//! connections and end the agent before exiting.
+//! Starting and stopping the server: locate the CLI, bind, serve, and on SIGINT/SIGTERM drain:
+//! stop accepting, close the WebSockets, let running turns end (up to `--drain-timeout`, then
+//! interrupt them), end the agents and write the session logs out before exiting.
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{net::SocketAddr, pin::pin, sync::Arc, time::Duration};
 
 use thiserror::Error;
-use tokio::signal::unix::{SignalKind, signal};
+use tokio::{
+    signal::unix::{Signal, SignalKind, signal},
+    task::JoinHandle,
+};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
@@ -14,13 +18,17 @@ use crate::{
     connection::Liveness,
     demo::Demo,
     hosts::Hosts,
-    http::{WwwDirs, router},
+    http::{WwwDirs, metrics_router, router},
     listener::{self, Limits, default_max_connections},
     notify::Notifier,
     origins::Origins,
+    ready::Readiness,
     session::{Sessions, Settings},
     state::AppState,
 };
+
+/// Connections at once to `--metrics-addr`: scrapers, a few.
+const METRICS_CONNECTIONS: usize = 16;
 
 #[derive(Debug, Error)]
 pub enum ServerError {
@@ -68,6 +76,19 @@ pub async fn run(args: Args) -> Result<(), ServerError> {
         true => Some(Demo::start().await.map_err(ServerError::Demo)?),
         false => None,
     };
+    let origins = Arc::new(Origins::new(&args.cors_origin));
+    let auth = Arc::new(Auth::new(&access, origins.clone()));
+    let readiness = Arc::new(Readiness::new(
+        &program,
+        &workspace,
+        &state_dir,
+        auth.clone(),
+    ));
+    // Checked once now, so that the first probe need not wait for the CLI.
+    tokio::spawn({
+        let readiness = readiness.clone();
+        async move { readiness.cli_runs().await }
+    });
     let settings = Arc::new(Settings {
         program,
         workspace,
@@ -85,17 +106,35 @@ pub async fn run(args: Args) -> Result<(), ServerError> {
     })?;
     let sessions = Arc::new(sessions);
     let shutdown = CancellationToken::new();
-    let origins = Arc::new(Origins::new(&args.cors_origin));
+    let hosts = Arc::new(Hosts::new(&args.allowed_host));
     let state = AppState {
         sessions: sessions.clone(),
-        auth: Arc::new(Auth::new(&access, origins.clone())),
-        shutdown: shutdown.clone(),
+        auth,
         origins,
-        hosts: Arc::new(Hosts::new(&args.allowed_host)),
+        shutdown: shutdown.clone(),
+        hosts: hosts.clone(),
         liveness: Liveness {
             ping_interval: args.ping_interval,
         },
         demo: demo.is_some(),
+        readiness: readiness.clone(),
+    };
+
+    let limits = Limits {
+        header_timeout: args.header_timeout,
+        keepalive_timeout: args.keepalive_timeout,
+        max_connections: args
+            .max_connections
+            .map_or_else(|| default_max_connections(open_files), |max| max as usize),
+    };
+    // Scrapers may watch the drain: this listener stays until the server exits.
+    let stopped = CancellationToken::new();
+    let metrics_server = match args.metrics_addr {
+        Some(addr) => {
+            let app = metrics_router(sessions.clone(), hosts);
+            Some(serve_metrics(addr, app, limits, stopped.clone())?)
+        }
+        None => None,
     };
 
     let addr = SocketAddr::new(args.host, args.port);
@@ -121,24 +160,69 @@ pub async fn run(args: Args) -> Result<(), ServerError> {
     tokio::spawn(expire_prompts(sessions.clone()));
 
     let app = router(state, &www, args.header_timeout);
-    let limits = Limits {
-        header_timeout: args.header_timeout,
-        keepalive_timeout: args.keepalive_timeout,
-        max_connections: args
-            .max_connections
-            .map_or_else(|| default_max_connections(open_files), |max| max as usize),
-    };
     tracing::info!(
         max_connections = limits.max_connections,
         "serving connections"
     );
     let server = tokio::spawn(listener::serve(listener, app, limits, shutdown.clone()));
-    wait_for_signal(&shutdown).await;
+    let mut signals = Signals::new();
+    signals.next().await;
+    readiness.drain();
+    // Stops accepting, and tells each WebSocket client (1001) as it closes.
+    shutdown.cancel();
+    let timeout = humantime::format_duration(args.drain_timeout).to_string();
+    tracing::info!(%timeout, "draining: running turns may end until the timeout");
+    drain(&sessions, args.drain_timeout, &mut signals).await;
     tracing::info!("shutting down");
     sessions.shutdown().await;
+    stopped.cancel();
     // Connections get two seconds to finish their requests.
-    let _ = tokio::time::timeout(Duration::from_secs(2), server).await;
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        let _ = server.await;
+        if let Some(metrics_server) = metrics_server {
+            let _ = metrics_server.await;
+        }
+    })
+    .await;
     Ok(())
+}
+
+/// Serves `app` (`/metrics` alone) on `addr`, until `stopped`.
+fn serve_metrics(
+    addr: SocketAddr,
+    app: axum::Router,
+    limits: Limits,
+    stopped: CancellationToken,
+) -> Result<JoinHandle<()>, ServerError> {
+    let bind_error = |source| ServerError::Bind { addr, source };
+    let listener = listener::bind(addr).map_err(bind_error)?;
+    let local = listener.local_addr().map_err(bind_error)?;
+    tracing::info!(addr = %local, "metrics, with no token, at http://{local}/metrics");
+    let limits = Limits {
+        max_connections: METRICS_CONNECTIONS,
+        ..limits
+    };
+    Ok(tokio::spawn(listener::serve(
+        listener, app, limits, stopped,
+    )))
+}
+
+/// Lets the sessions' running turns end until `timeout` passes or another signal comes, then
+/// interrupts those still running.
+async fn drain(sessions: &Sessions, timeout: Duration, signals: &mut Signals) {
+    let hurry = CancellationToken::new();
+    let mut drained = pin!(sessions.drain(&hurry));
+    tokio::select! {
+        () = &mut drained => return,
+        () = tokio::time::sleep(timeout) => {
+            tracing::info!("the drain timeout passed: interrupting the turns still running");
+        }
+        () = signals.next() => {
+            tracing::info!("signalled again: interrupting the running turns now");
+        }
+    }
+    hurry.cancel();
+    drained.await;
 }
 
 /// Says on stdout how to get in: the page's URL, with the token when the server keeps it (as
@@ -233,15 +317,25 @@ fn raise_open_files_limit() -> u64 {
     soft
 }
 
-async fn wait_for_signal(shutdown: &CancellationToken) {
-    let (mut interrupt, mut terminate) = (
-        signal(SignalKind::interrupt()).expect("SIGINT handler"),
-        signal(SignalKind::terminate()).expect("SIGTERM handler"),
-    );
-    tokio::select! {
-        _ = interrupt.recv() => {}
-        _ = terminate.recv() => {}
-        () = shutdown.cancelled() => {}
+/// SIGINT and SIGTERM, which both stop the server.
+struct Signals {
+    interrupt: Signal,
+    terminate: Signal,
+}
+
+impl Signals {
+    fn new() -> Self {
+        Self {
+            interrupt: signal(SignalKind::interrupt()).expect("SIGINT handler"),
+            terminate: signal(SignalKind::terminate()).expect("SIGTERM handler"),
+        }
     }
-    shutdown.cancel();
+
+    /// Resolves at the next of either.
+    async fn next(&mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+    }
 }

@@ -5,7 +5,10 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use tokio_util::sync::CancellationToken;
 
-use crate::{auth::Auth, connection::Liveness, hosts::Hosts, origins::Origins, session::Sessions};
+use crate::{
+    auth::Auth, connection::Liveness, hosts::Hosts, origins::Origins, ready::Readiness,
+    session::Sessions,
+};
 
 #[derive(Debug, Clone)]
 pub(crate) struct AppState {
@@ -21,11 +24,19 @@ pub(crate) struct AppState {
     pub(crate) liveness: Liveness,
     /// `--demo`: the agents talk to a scripted API, which `GET /config` tells the page.
     pub(crate) demo: bool,
+    /// What `/readyz` answers.
+    pub(crate) readiness: Arc<Readiness>,
 }
 
 /// Handlers that need only the sessions take them alone (`State<Arc<Sessions>>`).
 impl FromRef<AppState> for Arc<Sessions> {
     fn from_ref(state: &AppState) -> Self {
         state.sessions.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<Readiness> {
+    fn from_ref(state: &AppState) -> Self {
+        state.readiness.clone()
     }
 }

@@ -38,6 +38,7 @@ async fn every_route(server: &TestServer) -> Vec<(Method, String)> {
         (Method::GET, "/v1/sessions/x/ws".to_owned()),
         (Method::GET, "/config".to_owned()),
         (Method::POST, "/config".to_owned()),
+        (Method::GET, "/metrics".to_owned()),
     ];
     for (path, item) in document["paths"].as_object().unwrap() {
         for method in item.as_object().unwrap().keys() {

@@ -150,7 +150,9 @@ async fn a_crash_mid_line_is_reported_and_the_next_message_restarts_the_agent() 
 
 #[tokio::test]
 async fn a_hung_agent_is_killed_on_shutdown() {
-    let (mut server, mut client) = start().await;
+    // The drain interrupts its turn at once, which it does not answer either.
+    let args = ["--drain-timeout", "0s", "--interrupt-timeout", "1s"];
+    let (mut server, mut client) = start_with(&args).await;
     let agent = hang(&server, &mut client).await;
     let status = server.terminate().await;
     assert!(status.success(), "{status:?}");

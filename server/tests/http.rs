@@ -264,6 +264,16 @@ async fn help_documents_every_flag() {
         "--token",
         "--token-file",
         "--no-auth",
+        "--header-timeout",
+        "--keepalive-timeout",
+        "--max-connections",
+        "--containment",
+        "--worker-threads",
+        "--notify-url",
+        "--notify-secret",
+        "--metrics-addr",
+        "--drain-timeout",
+        "--log-format",
     ] {
         assert!(help.contains(flag), "--help lacks {flag}:\n{help}");
     }
@@ -282,11 +292,43 @@ async fn help_documents_every_flag() {
         "CLAUDE_AGENT_TOKEN",
         "CLAUDE_AGENT_TOKEN_FILE",
         "NO_AUTH",
+        "CORS_ORIGINS",
+        "WWW_DIR",
+        "CLIENT_DIR",
+        "HEADER_TIMEOUT",
+        "KEEPALIVE_TIMEOUT",
+        "MAX_CONNECTIONS",
+        "CONTAINMENT",
+        "WORKER_THREADS",
+        "NOTIFY_URL",
+        "NOTIFY_SECRET",
+        "METRICS_ADDR",
+        "DRAIN_TIMEOUT",
+        "LOG_FORMAT",
     ] {
         assert!(
             help.contains(&format!("[env: {env}")),
             "--help lacks {env}:\n{help}"
         );
+    }
+    // And none is left out: every flag the parser takes, with its variable.
+    let command = <claude_agent_server::Args as clap::CommandFactory>::command();
+    for arg in command.get_arguments() {
+        let Some(long) = arg
+            .get_long()
+            .filter(|long| !["help", "version"].contains(long))
+        else {
+            continue;
+        };
+        assert!(
+            help.contains(&format!("--{long}")),
+            "--help lacks --{long}:\n{help}"
+        );
+        let env = arg
+            .get_env()
+            .unwrap_or_else(|| panic!("--{long} has no environment variable"));
+        let env = format!("[env: {}", env.to_string_lossy());
+        assert!(help.contains(&env), "--help lacks {env}:\n{help}");
     }
 }
 

@@ -5,7 +5,7 @@ use std::path::Path;
 use claude_agent_protocol::ServerMessage;
 use claude_agent_testkit::{
     Client, MockApi, PATIENCE, TestServer, agents, assistant_text, command_line, descendants,
-    errors, eventually, is_alive, result_of, sdk, sdk_type, signal,
+    errors, eventually, is_alive, real_claude, result_of, sdk, sdk_type, signal,
 };
 use nix::sys::signal::Signal;
 use serde_json::Value;
@@ -312,7 +312,15 @@ async fn a_killed_agent_is_reported_and_the_next_message_resumes() {
 
 #[tokio::test]
 async fn shutdown_leaves_no_process_behind() {
-    let (_api, mut server) = start().await;
+    let api = MockApi::start().await;
+    let env = [
+        ("ANTHROPIC_BASE_URL", api.base_url()),
+        ("ANTHROPIC_API_KEY", "test-key".to_owned()),
+    ];
+    let env: Vec<_> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    // The tool never ends, nor does its turn: the drain interrupts it at once.
+    let args = ["--drain-timeout", "0s"];
+    let mut server = TestServer::start(Path::new(SERVER), &real_claude(), &env, &args).await;
     let mut client = server.attach().await;
     client.say("[[tool:bash:tail -f /dev/null]]").await;
     // Wait until the agent runs the tool, below the server's own processes and the CLI.

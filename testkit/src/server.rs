@@ -88,9 +88,15 @@ impl TestServer {
                 home.path().join("workspace").into_os_string(),
             ],
         };
+        // A test's server stopped mid-turn ends it at once, unless the test is about draining.
+        let drain = match args.contains(&"--drain-timeout") {
+            true => None,
+            false => Some(["--drain-timeout", "0s"]),
+        };
         let mut child = Command::new(server)
             .args(["--port", "0"])
             .args(workspace)
+            .args(drain.into_iter().flatten())
             .arg("--claude-path")
             .arg(claude)
             .args(args)

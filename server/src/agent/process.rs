@@ -19,7 +19,7 @@ use claude_agent_protocol::{
 };
 use nix::{sys::signal::Signal, unistd::Pid};
 
-use crate::lock::lock;
+use crate::{lock::lock, metrics};
 use serde_json::Value;
 use thiserror::Error;
 use tokio::{
@@ -27,6 +27,7 @@ use tokio::{
     process::Child,
     sync::{oneshot, watch},
 };
+use tracing::Instrument;
 
 use super::{
     Containment, LaunchSpec,
@@ -87,6 +88,8 @@ struct Shared {
     initialized: AtomicBool,
     /// Set when the server ends the agent, so its exit is no failure to report.
     stopping: AtomicBool,
+    /// Where it was started (its session's): its lines are logged there, whoever ends it.
+    span: tracing::Span,
 }
 
 impl Agent {
@@ -144,14 +147,18 @@ impl Agent {
             next_request: AtomicU64::new(1),
             initialized: AtomicBool::new(false),
             stopping: AtomicBool::new(false),
+            span: tracing::Span::current(),
         });
         let (exit_tx, exit) = watch::channel(false);
         let tail = Arc::new(StderrTail::default());
         let stderr = stderr.expect("piped");
-        let stderr = tokio::spawn({
-            let (tail, sink) = (tail.clone(), sink.clone());
-            async move { stderr::drain(stderr, &tail, &*sink).await }
-        });
+        let stderr = tokio::spawn(
+            {
+                let (tail, sink) = (tail.clone(), sink.clone());
+                async move { stderr::drain(stderr, &tail, &*sink).await }
+            }
+            .in_current_span(),
+        );
         let stdout = stdout.expect("piped");
         // A deeper pipe lets the agent write ahead and the relay read in bigger batches.
         if let Err(error) =
@@ -159,29 +166,37 @@ impl Agent {
         {
             tracing::debug!(%error, "F_SETPIPE_SZ");
         }
-        let stdout = tokio::spawn(relay_stdout(stdout, shared.clone(), sink.clone()));
-        tokio::spawn(supervise(
-            child,
-            (containment, mark),
-            [stdout, stderr],
-            tail,
-            shared.clone(),
-            sink,
-            exit_tx,
-        ));
+        let stdout =
+            tokio::spawn(relay_stdout(stdout, shared.clone(), sink.clone()).in_current_span());
+        tokio::spawn(
+            supervise(
+                child,
+                (containment, mark),
+                [stdout, stderr],
+                tail,
+                shared.clone(),
+                sink,
+                exit_tx,
+            )
+            .in_current_span(),
+        );
         tracing::info!(pid, program = %spec.program.display(), args = ?spec.args, "agent started");
+        metrics::agent_started();
 
         let agent = Self { shared, exit };
         let initialize = ServerRequest::Initialize {
             agents: spec.agents.clone(),
         };
         let handle = agent.clone();
-        tokio::spawn(async move {
-            match handle.request(initialize).await {
-                Ok(()) => handle.shared.initialized.store(true, Ordering::SeqCst),
-                Err(error) => tracing::warn!(%error, "agent initialize failed"),
+        tokio::spawn(
+            async move {
+                match handle.request(initialize).await {
+                    Ok(()) => handle.shared.initialized.store(true, Ordering::SeqCst),
+                    Err(error) => tracing::warn!(%error, "agent initialize failed"),
+                }
             }
-        });
+            .in_current_span(),
+        );
         Ok(agent)
     }
 
@@ -263,24 +278,32 @@ impl Agent {
     }
 
     /// Ends the agent: stdin closed (the CLI finishes its turn and exits), then SIGTERM, then
-    /// SIGKILL, each after [`GRACE`]; then whatever is left of its process group.
+    /// SIGKILL, each after [`GRACE`]; then whatever is left of its process group. Returns once
+    /// its end is told to its session.
     pub(crate) async fn shutdown(&self) {
-        self.shared.stopping.store(true, Ordering::SeqCst);
-        self.shared.stdin.close();
-        let mut exit = self.exit.clone();
-        for signal in [Some(Signal::SIGTERM), Some(Signal::SIGKILL), None] {
-            if tokio::time::timeout(GRACE, exit.wait_for(|exited| *exited))
-                .await
-                .is_ok()
-            {
-                return;
+        let span = self.shared.span.clone();
+        async {
+            self.shared.stopping.store(true, Ordering::SeqCst);
+            self.shared.stdin.close();
+            let mut exit = self.exit.clone();
+            for signal in [Some(Signal::SIGTERM), Some(Signal::SIGKILL), None] {
+                if tokio::time::timeout(GRACE, exit.wait_for(|exited| *exited))
+                    .await
+                    .is_ok()
+                {
+                    // `supervise` lets go of the sender once the session has the exit.
+                    while exit.changed().await.is_ok() {}
+                    return;
+                }
+                if let Some(signal) = signal {
+                    tracing::warn!(pid = self.pid(), %signal, "agent still running; signalling");
+                    kill_group(self.shared.pid, signal);
+                }
             }
-            if let Some(signal) = signal {
-                tracing::warn!(pid = self.pid(), %signal, "agent still running; signalling");
-                kill_group(self.shared.pid, signal);
-            }
+            tracing::error!(pid = self.pid(), "agent survived SIGKILL");
         }
-        tracing::error!(pid = self.pid(), "agent survived SIGKILL");
+        .instrument(span)
+        .await;
     }
 }
 
@@ -453,6 +476,9 @@ async fn supervise(
     let stopping = shared.stopping.load(Ordering::SeqCst);
     let report = describe_exit(&status, &tail.text());
     tracing::info!(pid = shared.pid, %report, stopping, "agent ended");
+    if !stopping {
+        metrics::agent_died();
+    }
     let _ = exit.send(true);
     sink.accept(&mut vec![AgentEvent::Exited {
         report,

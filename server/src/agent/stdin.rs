@@ -9,6 +9,7 @@ use std::sync::{
 
 use claude_agent_protocol::{SdkUserMessage, ToAgent, agent::ControlToAgent};
 use tokio::{io::AsyncWriteExt, process::ChildStdin, sync::mpsc, task::JoinHandle};
+use tracing::Instrument;
 
 use super::AgentError;
 use crate::lock::lock;
@@ -115,7 +116,7 @@ impl Stdin {
     pub(super) fn new(pipe: ChildStdin) -> Self {
         let (lines, receiver) = mpsc::unbounded_channel();
         let queued = Arc::new(Queued::default());
-        let writer = tokio::spawn(write(pipe, receiver, queued.clone()));
+        let writer = tokio::spawn(write(pipe, receiver, queued.clone()).in_current_span());
         Self {
             lines: Mutex::new(Some(lines)),
             queued,

@@ -172,6 +172,11 @@ impl Auth {
         !matches!(self.gate, Gate::Open)
     }
 
+    /// Whether the server still waits for its token file to hold the token.
+    pub(crate) fn pending(&self) -> bool {
+        matches!(self.token(), Err(Refusal::Pending))
+    }
+
     /// The token to compare with: `None` if none is needed.
     fn token(&self) -> Result<Option<&TokenDigest>, Refusal> {
         match &self.gate {

@@ -1,6 +1,7 @@
 //! Routes: the original's `GET`/`POST /config` and `GET /ws` (the legacy session), the v1
-//! sessions API under `/v1/`, the demo page at `/` (`www`), `/healthz`; 404 for everything else.
-//! All but the page's files and `/healthz` need the token (`auth`).
+//! sessions API under `/v1/`, the demo page at `/` (`www`), `/healthz`, `/readyz` and
+//! `/metrics` (`ops`); 404 for everything else. All but the page's files, `/healthz` and
+//! `/readyz` need the token (`auth`).
 
 mod auth;
 mod body;
@@ -8,6 +9,7 @@ mod config;
 mod error;
 mod files;
 mod openapi;
+mod ops;
 mod sessions;
 mod ws;
 mod www;
@@ -27,6 +29,7 @@ use tower_http::{
     timeout::RequestBodyTimeoutLayer,
 };
 
+pub(crate) use ops::metrics_router;
 pub(crate) use www::WwwDirs;
 
 /// The largest message a client may send, a WebSocket frame (as the original: Bun's default)
@@ -63,13 +66,15 @@ pub(crate) fn router(state: AppState, www: &WwwDirs, body_timeout: Duration) -> 
         .route("/files/list", get(files::list))
         .route("/files/watch", get(files::watch))
         .route("/v1/openapi.json", get(openapi::document))
+        .route("/metrics", get(ops::scrape))
         .layer(DefaultBodyLimit::max(MAX_MESSAGE))
         .layer(RequestBodyTimeoutLayer::new(body_timeout))
         .route("/ws", get(ws::legacy))
         .route("/v1/sessions/{id}/ws", get(ws::session))
         .route_layer(gate)
         // Not gated, but with CORS: a page polls it while a new sandbox's server starts.
-        .route("/healthz", get(health));
+        .route("/healthz", get(ops::health))
+        .route("/readyz", get(ops::ready));
     let api = match cors(&state) {
         Some(cors) => api.layer(cors),
         None => api,
@@ -80,6 +85,7 @@ pub(crate) fn router(state: AppState, www: &WwwDirs, body_timeout: Duration) -> 
             state.hosts.clone(),
             hosts::check,
         ))
+        .layer(middleware::from_fn(ops::record))
         .with_state(state)
 }
 
@@ -98,11 +104,6 @@ fn cors(state: &AppState) -> Option<CorsLayer> {
             .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
             .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION]),
     )
-}
-
-/// Liveness, for probes and for clients waiting on a new sandbox: no token, no details.
-async fn health() -> &'static str {
-    "ok"
 }
 
 pub(crate) async fn not_found() -> Response {

@@ -19,6 +19,7 @@ use crate::{
     state::AppState,
 };
 use std::sync::Arc;
+use tracing::Instrument;
 
 #[derive(Debug, Deserialize)]
 pub(super) struct Resume {
@@ -60,17 +61,22 @@ fn attach(
     after: Option<Seq>,
 ) -> Response {
     let attached: Result<Attached, _> = session.attach();
+    // The connection's lines are the session's.
+    let span = session.span().clone();
     // A client that offered its token as a subprotocol entry is answered with the protocol.
     upgrade
         .protocols([SUBPROTOCOL])
         .max_message_size(super::MAX_MESSAGE)
-        .on_upgrade(move |socket| async move {
-            match attached {
-                Ok(attached) => {
-                    connection::serve(socket, attached, after, state.shutdown, state.liveness)
-                        .await;
+        .on_upgrade(move |socket| {
+            async move {
+                match attached {
+                    Ok(attached) => {
+                        connection::serve(socket, attached, after, state.shutdown, state.liveness)
+                            .await;
+                    }
+                    Err(refusal) => connection::refuse(socket, refusal).await,
                 }
-                Err(refusal) => connection::refuse(socket, refusal).await,
             }
+            .instrument(span)
         })
 }

@@ -19,6 +19,7 @@ use claude_agent_protocol::{
     sessions::Usage,
 };
 use serde::Deserialize;
+use tokio::sync::Notify;
 
 use super::{
     log::{EventLog, Retention},
@@ -27,6 +28,7 @@ use super::{
 };
 use crate::{
     agent::{AgentEvent, AgentSink, Ready, no_key_hint},
+    metrics,
     notify::{Letter, Notifier, Recipient},
 };
 
@@ -40,6 +42,8 @@ pub(super) struct Core {
     dir: PathBuf,
     state: Mutex<State>,
     notifier: Notifier,
+    /// Woken when the agent's output leaves no turn running.
+    turns_ended: Notify,
 }
 
 #[derive(Debug)]
@@ -93,6 +97,8 @@ struct ResultFigures {
     usage: Option<Usage>,
     #[serde(default)]
     total_cost_usd: Option<f64>,
+    #[serde(default)]
+    duration_ms: Option<u64>,
 }
 
 impl Core {
@@ -110,6 +116,7 @@ impl Core {
             log,
             dir,
             notifier,
+            turns_ended: Notify::new(),
             state: Mutex::new(State {
                 meta,
                 saved: false,
@@ -308,6 +315,10 @@ impl Core {
         !self.lock().prompts.is_empty()
     }
 
+    pub(super) fn prompts_pending(&self) -> usize {
+        self.lock().prompts.len()
+    }
+
     /// The permission prompts waiting for an answer, oldest first.
     pub(super) fn prompts(&self) -> Vec<PermissionRequest> {
         self.lock().prompts.list()
@@ -319,6 +330,17 @@ impl Core {
 
     pub(super) fn turn_running(&self) -> bool {
         self.lock().turns > 0
+    }
+
+    /// Resolves once no turn runs (none sent waits for its `result`).
+    pub(super) async fn turns_ended(&self) {
+        loop {
+            let ended = self.turns_ended.notified();
+            if !self.turn_running() {
+                return;
+            }
+            ended.await;
+        }
     }
 
     pub(super) fn exited(&self) -> bool {
@@ -394,7 +416,12 @@ impl Core {
                     total.cache_creation_input_tokens += usage.cache_creation_input_tokens;
                     total.cache_read_input_tokens += usage.cache_read_input_tokens;
                 }
-                state.agent_cost = figures.total_cost_usd.unwrap_or(state.agent_cost);
+                let before = state.agent_cost;
+                state.agent_cost = figures.total_cost_usd.unwrap_or(before);
+                // The CLI's cost counts from its start: the turn's is what it added.
+                let cost = state.agent_cost - before;
+                let took = figures.duration_ms.map(Duration::from_millis);
+                metrics::turn_ended(took, figures.usage.as_ref(), cost);
             }
             state.saved = false;
         }
@@ -559,6 +586,9 @@ impl AgentSink for Core {
             self.notifier.send(letter);
         }
         self.save();
+        if !self.turn_running() {
+            self.turns_ended.notify_waiters();
+        }
     }
 
     fn ready(&self) -> Ready<'_> {

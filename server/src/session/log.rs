@@ -23,6 +23,7 @@ use claude_agent_protocol::{MessageKind, Seq};
 use tokio::sync::Notify;
 
 use super::store::{Saved, Store};
+use crate::metrics;
 
 /// Bookkeeping cost of one frame beyond its text, so that many tiny frames also count.
 const FRAME_OVERHEAD: usize = 64;
@@ -211,7 +212,9 @@ impl EventLog {
                 true => shared.write_pending(),
                 false => {
                     let shared = self.shared.clone();
-                    tokio::task::spawn_blocking(move || shared.write_pending());
+                    // Its lines are the session's too.
+                    let span = tracing::Span::current();
+                    tokio::task::spawn_blocking(move || span.in_scope(|| shared.write_pending()));
                 }
             }
         }
@@ -245,6 +248,26 @@ impl EventLog {
             log: self,
             id,
             after,
+            replay_until: state.latest,
+        }
+    }
+
+    /// Resolves once every frame appended so far is on disk, and there for good (synced).
+    pub(crate) async fn flush(&self) {
+        loop {
+            let written = self.shared.appended.notified();
+            {
+                let state = self.lock();
+                if state.readable == state.latest {
+                    break;
+                }
+            }
+            written.await;
+        }
+        let shared = self.shared.clone();
+        let synced = tokio::task::spawn_blocking(move || shared.sync()).await;
+        if let Ok(Err(error)) = synced {
+            tracing::error!(%error, "could not sync the session log to disk");
         }
     }
 }
@@ -254,6 +277,17 @@ impl Shared {
         self.state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Syncs what the store wrote to the disk.
+    fn sync(&self) -> std::io::Result<()> {
+        match &self.store {
+            Some(store) => store
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .sync(),
+            None => Ok(()),
+        }
     }
 
     /// Writes what is pending to the store, batch after batch, until nothing is; each batch
@@ -365,6 +399,8 @@ pub(crate) struct Cursor<'a> {
     id: u64,
     /// The last `seq` read.
     after: Seq,
+    /// The latest `seq` when it began: frames up to it are replayed, not live.
+    replay_until: Seq,
 }
 
 impl Cursor<'_> {
@@ -390,14 +426,19 @@ impl Cursor<'_> {
                     .partition_point(|entry| entry.seq <= self.after);
                 let taken = state.entries.range(next..).take(max);
                 let before = out.len();
+                let mut replayed = 0;
                 for entry in taken {
                     out.push(entry.frame.clone());
                     self.after = entry.seq;
+                    replayed += usize::from(entry.seq <= self.replay_until);
                 }
                 if out.len() > before {
                     state.cursors.insert(self.id, self.after);
                     drop(state);
                     self.log.shared.drained.notify_waiters();
+                    if replayed > 0 {
+                        metrics::replayed(replayed);
+                    }
                     return Ok(());
                 }
             }

@@ -30,6 +30,7 @@ use claude_agent_protocol::{
 };
 use thiserror::Error;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 pub(crate) use self::log::{Cursor, Resync};
 pub(crate) use registry::{NewSession, Sessions};
@@ -38,6 +39,7 @@ use self::core::Core;
 use crate::lock::lock;
 use crate::{
     agent::{Agent, AgentError, Containment, LaunchSpec, unstartable},
+    metrics,
     notify::{self, Notifier},
 };
 pub(crate) use prompts::PromptError;
@@ -113,7 +115,7 @@ pub(crate) struct Session {
     core: Arc<Core>,
     /// The current agent, if one runs; held across a start so only one starts.
     agent: tokio::sync::Mutex<Option<Agent>>,
-    /// Set by shutdown, under the `agent` lock: no agent starts after it.
+    /// Set by drain and by shutdown (under the `agent` lock): no agent starts after it.
     closed: AtomicBool,
     /// Cancelled by shutdown: its clients are let go.
     ended: CancellationToken,
@@ -122,11 +124,15 @@ pub(crate) struct Session {
     clients: AtomicU32,
     /// When the last client left (or the session began): prompts time out from then.
     alone_since: std::sync::Mutex<Instant>,
+    /// What the session's work logs in, so that each line says which session it is of.
+    span: tracing::Span,
 }
 
 impl Session {
     fn new(settings: Arc<Settings>, core: Core) -> Self {
         let meta = core.meta();
+        // At error level, so that it is there whatever level the lines in it have.
+        let span = tracing::error_span!(parent: None, "session", session_id = %meta.id);
         Self {
             id: meta.id.clone(),
             surface: meta.surface(),
@@ -138,6 +144,7 @@ impl Session {
             interrupting: AtomicBool::new(false),
             clients: AtomicU32::new(0),
             alone_since: std::sync::Mutex::new(Instant::now()),
+            span,
         }
     }
 
@@ -147,6 +154,11 @@ impl Session {
 
     pub(crate) fn surface(&self) -> Surface {
         self.surface
+    }
+
+    /// The span its work logs in.
+    pub(crate) fn span(&self) -> &tracing::Span {
+        &self.span
     }
 
     /// The config the next agent starts with (kept with what is stored of the session).
@@ -287,7 +299,15 @@ impl Session {
                 Ok(agent.clone())
             }
             _ if self.closed.load(Ordering::SeqCst) => Err(AgentError::Gone),
-            _ => Ok(slot.insert(self.spawn().await?).clone()),
+            replaced => {
+                // One there is dead (or `dead`): hibernated agents leave the slot empty.
+                let restart = replaced.is_some();
+                let agent = self.spawn().await?;
+                if restart {
+                    metrics::agent_restarted();
+                }
+                Ok(slot.insert(agent).clone())
+            }
         }
     }
 
@@ -307,7 +327,9 @@ impl Session {
         if self.surface == Surface::V1 {
             spec = spec.asking_people();
         }
-        let agent = Agent::spawn(&spec, settings.containment, self.core.clone()).await?;
+        let agent = Agent::spawn(&spec, settings.containment, self.core.clone())
+            .instrument(self.span.clone())
+            .await?;
         self.core.started(agent.pid(), resume.as_deref());
         Ok(agent)
     }
@@ -326,10 +348,15 @@ impl Session {
         self.core.prompts()
     }
 
+    /// How many permission prompts wait for an answer.
+    pub(crate) fn prompts_pending(&self) -> usize {
+        self.core.prompts_pending()
+    }
+
     /// Denies the prompts left unanswered with no client attached for the config's
     /// `permissionTimeoutSeconds`, if it sets one.
     pub(crate) fn expire_prompts(&self) {
-        if self.clients.load(Ordering::SeqCst) > 0 || !self.core.has_prompts() {
+        if self.clients() > 0 || !self.core.has_prompts() {
             return;
         }
         if let Some(seconds) = self.config().permission_timeout_seconds {
@@ -437,7 +464,11 @@ impl Session {
         if let Some(hung) = self.take_agent(|current| current.same(&agent)).await {
             hung.shutdown().await;
         }
-        self.prewarm().await;
+        // A draining server ends its agents: it replaces none.
+        if !self.closed.load(Ordering::SeqCst) {
+            metrics::agent_restarted();
+            self.prewarm().await;
+        }
         Ok(())
     }
 
@@ -448,7 +479,8 @@ impl Session {
             return;
         }
         if let Some(agent) = self.take_agent(Agent::is_running).await {
-            tracing::info!(session = self.id, pid = agent.pid(), "hibernating");
+            self.span
+                .in_scope(|| tracing::info!(pid = agent.pid(), "hibernating"));
             self.core.hibernated(agent.pid(), idle);
             agent.shutdown().await;
         }
@@ -465,6 +497,25 @@ impl Session {
         slot.take_if(|agent| which(agent))
     }
 
+    /// Lets the running turn (and those queued behind it) end by themselves until `hurry`,
+    /// then interrupts what still runs and gives it the interrupt timeout to end. No agent
+    /// starts meanwhile, so one that dies or hangs is not replaced.
+    pub(crate) async fn drain(&self, hurry: &CancellationToken) {
+        self.closed.store(true, Ordering::SeqCst);
+        tokio::select! {
+            () = self.core.turns_ended() => return,
+            () = hurry.cancelled() => {}
+        }
+        self.span
+            .in_scope(|| tracing::info!("interrupting the turn still running"));
+        if let Err(error) = self.interrupt().await {
+            self.span
+                .in_scope(|| tracing::warn!(%error, "could not interrupt the turn"));
+        }
+        let within = self.settings.interrupt_timeout;
+        let _ = tokio::time::timeout(within, self.core.turns_ended()).await;
+    }
+
     /// Ends the agent, if any, gracefully, and lets the clients go; no agent starts after it.
     pub(crate) async fn shutdown(&self) {
         let agent = {
@@ -478,10 +529,10 @@ impl Session {
         }
     }
 
-    /// The session as the API shows it.
-    pub(crate) async fn info(&self) -> SessionInfo {
+    /// Where its agent is.
+    pub(crate) async fn status(&self) -> SessionStatus {
         let agent = self.agent.lock().await.clone();
-        let status = match agent {
+        match agent {
             Some(agent) if agent.is_running() => match agent.is_initialized() {
                 false => SessionStatus::Starting,
                 true if self.core.turn_running() => SessionStatus::Running,
@@ -489,7 +540,17 @@ impl Session {
             },
             _ if self.core.exited() => SessionStatus::Exited,
             _ => SessionStatus::Hibernated,
-        };
+        }
+    }
+
+    /// Clients attached now.
+    pub(crate) fn clients(&self) -> u32 {
+        self.clients.load(Ordering::SeqCst)
+    }
+
+    /// The session as the API shows it.
+    pub(crate) async fn info(&self) -> SessionInfo {
+        let status = self.status().await;
         let (oldest_seq, latest_seq) = self.bounds();
         let config = self.config();
         let stats = self.core.stats();
@@ -499,7 +560,7 @@ impl Session {
             status,
             created_at: rfc3339(stats.created_at),
             last_activity_at: rfc3339(stats.last_activity),
-            clients: self.clients.load(Ordering::SeqCst),
+            clients: self.clients(),
             latest_seq,
             oldest_seq,
             cwd: self.cwd().display().to_string(),

@@ -13,7 +13,7 @@ use claude_agent_protocol::{
 use serde_json::Value;
 use thiserror::Error;
 
-use crate::agent::Answer;
+use crate::{agent::Answer, metrics};
 
 /// Resolved prompts remembered, so that a late answer is told it is late rather than unknown.
 const REMEMBERED: usize = 1_000;
@@ -108,6 +108,10 @@ impl Prompts {
         self.pending.is_empty()
     }
 
+    pub(super) fn len(&self) -> usize {
+        self.pending.len()
+    }
+
     /// Every pending prompt, taken out: their agent is gone.
     pub(super) fn drain(&mut self) -> Vec<PermissionRequest> {
         let ids: Vec<String> = self.list().into_iter().map(|p| p.request_id).collect();
@@ -126,6 +130,7 @@ impl Prompts {
             .find(|(_, p)| p.prompt.request_id == request_id)?
             .0;
         let taken = self.pending.remove(&key)?;
+        metrics::prompt_resolved(taken.asked.elapsed());
         if self.resolved.len() == REMEMBERED {
             self.resolved.pop_front();
         }

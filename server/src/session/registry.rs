@@ -9,8 +9,9 @@ use std::{
     time::Duration,
 };
 
-use claude_agent_protocol::QueryConfig;
+use claude_agent_protocol::{QueryConfig, SessionStatus};
 use futures_util::future::join_all;
+use tokio_util::sync::CancellationToken;
 
 use super::{
     Session, SessionError, Settings, Surface,
@@ -20,6 +21,16 @@ use super::{
     refused,
     store::Store,
 };
+use crate::metrics::Census;
+
+/// Every status a session can be in, by its name in the API.
+const STATUSES: [(SessionStatus, &str); 5] = [
+    (SessionStatus::Starting, "starting"),
+    (SessionStatus::Idle, "idle"),
+    (SessionStatus::Running, "running"),
+    (SessionStatus::Hibernated, "hibernated"),
+    (SessionStatus::Exited, "exited"),
+];
 
 /// A session to create.
 #[derive(Debug, Default)]
@@ -160,10 +171,37 @@ impl Sessions {
         }
     }
 
-    /// Ends every agent, together.
+    /// The sessions by status, their clients and their pending prompts, for `/metrics`.
+    pub(crate) async fn census(&self) -> Census {
+        let sessions: Vec<_> = self.read().values().cloned().collect();
+        let mut census = Census {
+            sessions: STATUSES.iter().map(|&(_, name)| (name, 0)).collect(),
+            ..Census::default()
+        };
+        for session in sessions {
+            let status = session.status().await;
+            let at = STATUSES.iter().position(|&(of, _)| of == status);
+            if let Some(at) = at {
+                census.sessions[at].1 += 1;
+            }
+            census.clients += i64::from(session.clients());
+            census.prompts_pending += session.prompts_pending() as i64;
+        }
+        census
+    }
+
+    /// Lets every running turn end by itself until `hurry`, then interrupts those still
+    /// running; no agent starts meanwhile.
+    pub(crate) async fn drain(&self, hurry: &CancellationToken) {
+        let sessions: Vec<_> = self.read().values().cloned().collect();
+        join_all(sessions.iter().map(|s| s.drain(hurry))).await;
+    }
+
+    /// Ends every agent, together, then waits for every session's log to be on disk.
     pub(crate) async fn shutdown(&self) {
         let sessions: Vec<_> = self.read().values().cloned().collect();
         join_all(sessions.iter().map(|s| s.shutdown())).await;
+        join_all(sessions.iter().map(|s| s.core.log.flush())).await;
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Arc<Session>>> {

@@ -144,6 +144,11 @@ impl Store {
         }
         Ok(())
     }
+
+    /// Syncs the segment written to, so that what it holds survives the machine too.
+    pub(crate) fn sync(&self) -> io::Result<()> {
+        self.file.as_ref().map_or(Ok(()), File::sync_data)
+    }
 }
 
 /// What a stored frame says of itself: its number, and whether it is a token delta or ends a
