@@ -47,8 +47,8 @@ pub struct Args {
     /// Port to listen on; 0 picks a free one (the `listening on` line tells which).
     #[arg(long, env = "PORT", default_value_t = 3000)]
     pub port: u16,
-    /// The `claude` executable. Default: `claude` on PATH, else this repository's pinned install
-    /// (`npm ci --prefix claude-code`).
+    /// The `claude` executable. Default: `claude` on PATH, else the pinned install of the
+    /// checkout the server was built in (`npm ci --prefix claude-code`).
     #[arg(long, env = "CLAUDE_PATH")]
     pub claude_path: Option<PathBuf>,
     /// Demo mode: the agents talk to a scripted Messages API in the server instead of
@@ -84,11 +84,13 @@ pub struct Args {
     /// at most 10000.
     #[arg(long, env = "MAX_CONNECTIONS", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: Option<u32>,
-    /// The demo page's folder, served at `/`. Default: this repository's `www/`.
+    /// The demo page's folder, served at `/`. Default: `../share/claude-agent-server/www`
+    /// beside the executable's folder if there (as installed), else the checkout's `www/`.
     #[arg(long, env = "WWW_DIR")]
     pub www: Option<PathBuf>,
     /// The built npm package `@claude-agent/client` (`npm run build --prefix npm`), whose
-    /// `web.js` and `pkg/` the page loads from `/client/`. Default: this repository's `npm/`.
+    /// `web.js` and `pkg/` the page loads from `/client/`. Default: `../share/
+    /// claude-agent-server/client` beside the executable's folder, else the checkout's `npm/`.
     #[arg(long, env = "CLIENT_DIR")]
     pub client: Option<PathBuf>,
     /// Where sessions are kept (each its frames and settings), so that they survive a restart.

@@ -8,6 +8,7 @@ mod auth;
 mod connection;
 mod demo;
 mod files;
+mod home;
 mod hosts;
 mod http;
 mod listener;

@@ -17,6 +17,7 @@ use crate::{
     auth::{Access, Auth, AuthError, Kept, TokenSource},
     connection::Liveness,
     demo::Demo,
+    home::Home,
     hosts::Hosts,
     http::{WwwDirs, metrics_router, router},
     listener::{self, Limits, default_max_connections},
@@ -61,7 +62,8 @@ pub enum ServerError {
 
 /// Runs until SIGINT or SIGTERM.
 pub async fn run(args: Args) -> Result<(), ServerError> {
-    let program = locate(args.claude_path.as_deref())?;
+    let home = Home::current();
+    let program = locate(args.claude_path.as_deref(), &home)?;
     let state_dir = args.state_dir();
     let access = Access::from_args(&args, &state_dir)?;
     let workspace = args.workspace();
@@ -145,7 +147,7 @@ pub async fn run(args: Args) -> Result<(), ServerError> {
     // Scripts and tests read this line for the address, so it goes to stdout as it is.
     println!("listening on http://{local}");
     tell_access(&access, local);
-    let www = WwwDirs::new(args.www.as_deref(), args.client.as_deref());
+    let www = WwwDirs::new(args.www.as_deref(), args.client.as_deref(), &home);
     if www.www.join("index.html").is_file() {
         // Not on stdout: whoever reads the `listening on` line may have closed it since.
         tracing::info!("demo page at http://{local}/");

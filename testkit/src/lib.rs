@@ -8,6 +8,7 @@
 mod client;
 mod clock;
 pub mod e2b;
+mod parent;
 mod report;
 mod seed;
 mod server;
@@ -19,6 +20,7 @@ pub use client::{
 pub use clock::monotonic_ns;
 pub use e2b::E2bMock;
 pub use fastrand::Rng;
+pub use parent::until_stdin_closes;
 pub use report::{machine, median, target};
 pub use seed::seeded;
 pub use server::{

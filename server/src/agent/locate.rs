@@ -1,5 +1,5 @@
-//! Finding the `claude` executable: `--claude-path`, else `claude` on PATH, else the project's
-//! pinned npm install.
+//! Finding the `claude` executable: `--claude-path`, else `claude` on PATH, else the pinned npm
+//! install of the checkout the server runs from.
 
 use std::{
     env,
@@ -9,11 +9,7 @@ use std::{
 
 use thiserror::Error;
 
-/// Where `npm ci --prefix claude-code` puts the pinned CLI in this repository.
-pub(crate) const PINNED: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../claude-code/node_modules/.bin/claude"
-);
+use crate::home::Home;
 
 #[derive(Debug, Error)]
 pub enum LocateError {
@@ -28,7 +24,7 @@ pub enum LocateError {
 }
 
 /// The CLI to run.
-pub(crate) fn locate(explicit: Option<&Path>) -> Result<PathBuf, LocateError> {
+pub(crate) fn locate(explicit: Option<&Path>, home: &Home) -> Result<PathBuf, LocateError> {
     if let Some(path) = explicit {
         return if is_executable(path) {
             Ok(path.to_owned())
@@ -42,7 +38,7 @@ pub(crate) fn locate(explicit: Option<&Path>) -> Result<PathBuf, LocateError> {
         .map(|dir| dir.join("claude"))
         .find(|candidate| is_executable(candidate));
     on_path
-        .or_else(|| Some(PathBuf::from(PINNED)).filter(|pinned| is_executable(pinned)))
+        .or_else(|| home.pinned_claude().filter(|pinned| is_executable(pinned)))
         .ok_or(LocateError::NotFound)
 }
 

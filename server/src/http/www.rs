@@ -14,11 +14,7 @@ use axum::{
 use tower_http::services::{ServeDir, ServeFile};
 
 use super::not_found;
-
-/// This repository's `www/`, for a server run from its checkout.
-const WWW: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../www");
-/// This repository's `npm/`, where `npm run build --prefix npm` puts the client.
-const CLIENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../npm");
+use crate::home::Home;
 
 /// Where the page and the client package are.
 #[derive(Debug, Clone)]
@@ -28,11 +24,11 @@ pub(crate) struct WwwDirs {
 }
 
 impl WwwDirs {
-    /// The given folders, else this repository's.
-    pub(crate) fn new(www: Option<&Path>, client: Option<&Path>) -> Self {
+    /// The given folders, else the server's own (see [`Home`]).
+    pub(crate) fn new(www: Option<&Path>, client: Option<&Path>, home: &Home) -> Self {
         Self {
-            www: www.map_or_else(|| PathBuf::from(WWW), Path::to_path_buf),
-            client: client.map_or_else(|| PathBuf::from(CLIENT), Path::to_path_buf),
+            www: www.map_or_else(|| home.www(), Path::to_path_buf),
+            client: client.map_or_else(|| home.client(), Path::to_path_buf),
         }
     }
 

@@ -13,7 +13,6 @@ use claude_agent_testkit::{
     e2b::{Config, DEFAULT_API_KEY, DEFAULT_TEMPLATE},
     real_claude,
 };
-use tokio::io::AsyncReadExt;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
@@ -29,9 +28,7 @@ async fn main() -> anyhow::Result<()> {
     let mock = E2bMock::start(config).await?;
     println!("e2b api {}", mock.api_url());
     println!("e2b domain {}", mock.domain());
-    // Until the parent closes our stdin (or dies).
-    let mut sink = Vec::new();
-    let _ = tokio::io::stdin().read_to_end(&mut sink).await;
+    claude_agent_testkit::until_stdin_closes().await;
     mock.shutdown().await;
     Ok(())
 }

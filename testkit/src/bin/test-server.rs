@@ -10,7 +10,6 @@
 use std::path::Path;
 
 use claude_agent_testkit::{MockApi, TestServer, built_binary, real_claude};
-use tokio::io::AsyncReadExt;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
@@ -30,8 +29,6 @@ async fn main() {
     };
     let server = TestServer::start(Path::new(&server_bin), &agent, &env, &args).await;
     println!("listening on http://{}", server.addr);
-    // Until the parent closes our stdin (or dies): then the server is stopped on drop.
-    let mut sink = Vec::new();
-    let _ = tokio::io::stdin().read_to_end(&mut sink).await;
+    claude_agent_testkit::until_stdin_closes().await;
     drop(server);
 }
