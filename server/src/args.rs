@@ -143,6 +143,11 @@ pub struct Args {
     /// A second signal interrupts them at once.
     #[arg(long, env = "DRAIN_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
     pub drain_timeout: Duration,
+    /// On SIGTERM or SIGINT the server answers `/readyz` with `503 draining` (and refuses new
+    /// WebSockets) this long before it closes its listener, so that a load balancer or
+    /// Kubernetes takes it out of rotation while it still answers; the drain runs meanwhile.
+    #[arg(long, env = "DRAIN_DELAY", default_value = "0s", value_parser = humantime::parse_duration)]
+    pub drain_delay: Duration,
     /// How log lines on stderr are written: `text`, or `json` (an object a line, a session's
     /// lines with its `session_id`) for log collectors.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "text")]

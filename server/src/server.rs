@@ -166,15 +166,23 @@ pub async fn run(args: Args) -> Result<(), ServerError> {
         max_connections = limits.max_connections,
         "serving connections"
     );
-    let server = tokio::spawn(listener::serve(listener, app, limits, shutdown.clone()));
+    // Cancelled `--drain-delay` after the signal: the listener stops accepting.
+    let closing = CancellationToken::new();
+    let server = tokio::spawn(listener::serve(listener, app, limits, closing.clone()));
     let mut signals = Signals::new();
     signals.next().await;
     readiness.drain();
-    // Stops accepting, and tells each WebSocket client (1001) as it closes.
+    // Tells each WebSocket client (1001) as it closes, and refuses new ones.
     shutdown.cancel();
+    let delay = args.drain_delay;
+    let closed = tokio::spawn(async move {
+        tokio::time::sleep(delay).await;
+        closing.cancel();
+    });
     let timeout = humantime::format_duration(args.drain_timeout).to_string();
     tracing::info!(%timeout, "draining: running turns may end until the timeout");
     drain(&sessions, args.drain_timeout, &mut signals).await;
+    let _ = closed.await;
     tracing::info!("shutting down");
     sessions.shutdown().await;
     stopped.cancel();

@@ -113,3 +113,43 @@ async fn a_second_signal_interrupts_at_once() {
     let frames = history(&server, &cut).await;
     assert_eq!(result_of(&frames)["subtype"], "error_during_execution");
 }
+
+#[tokio::test]
+async fn with_a_drain_delay_readyz_says_draining_and_new_clients_are_refused_until_it_closes() {
+    let api = MockApi::start().await;
+    let env = [
+        ("ANTHROPIC_BASE_URL", api.base_url()),
+        ("ANTHROPIC_API_KEY", "test-key".to_owned()),
+    ];
+    let env: Vec<_> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    // Long enough to look from outside; the test waits on the listener, not on the delay.
+    let args = ["--drain-delay", "5s", "--drain-timeout", DRAIN_TIMEOUT];
+    let mut server = TestServer::start(Path::new(SERVER), &real_claude(), &env, &args).await;
+    let mut client = server.attach().await;
+    let get = |path: &'static str| server.request(reqwest::Method::GET, path, None);
+    assert_eq!(get("/readyz").await.0, reqwest::StatusCode::OK);
+
+    signal(server.pid(), Signal::SIGTERM);
+    assert_eq!(client.closed().await, Some(1001));
+    let (status, body) = get("/readyz").await;
+    assert_eq!((status.as_u16(), body), (503, json!("draining")));
+    assert_eq!(get("/healthz").await.0, reqwest::StatusCode::OK);
+    let refused = tokio_tungstenite::connect_async(server.url("/ws").replacen("http", "ws", 1));
+    match refused.await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 503);
+        }
+        other => panic!("a new WebSocket while draining: {other:?}"),
+    }
+
+    let addr = server.addr.clone();
+    eventually("the listener to close", || {
+        std::net::TcpStream::connect(&addr).is_err()
+    })
+    .await;
+    let status = tokio::time::timeout(PATIENCE, server.child.wait())
+        .await
+        .expect("the server exits")
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+}

@@ -34,6 +34,9 @@ pub(crate) enum ApiError {
     Files(#[from] FilesError),
     #[error(transparent)]
     Refused(#[from] Refusal),
+    /// A WebSocket asked for while the server stops: its clients reconnect once it is back.
+    #[error("The server is shutting down")]
+    Draining,
 }
 
 impl ApiError {
@@ -71,7 +74,7 @@ impl ApiError {
             Self::Refused(Refusal::Missing | Refusal::Wrong) => StatusCode::UNAUTHORIZED,
             Self::Refused(Refusal::Locked(_)) => StatusCode::TOO_MANY_REQUESTS,
             Self::Refused(Refusal::Origin) => StatusCode::FORBIDDEN,
-            Self::Refused(Refusal::Pending) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Refused(Refusal::Pending) | Self::Draining => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -103,6 +106,7 @@ impl ApiError {
             Self::Refused(Refusal::Locked(_)) => "rate_limited",
             Self::Refused(Refusal::Origin) => "origin_refused",
             Self::Refused(Refusal::Pending) => "token_pending",
+            Self::Draining => "draining",
         }
     }
 }

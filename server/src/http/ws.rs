@@ -60,6 +60,10 @@ fn attach(
     session: &Arc<Session>,
     after: Option<Seq>,
 ) -> Response {
+    // Draining, the listener may stay open a while (`--drain-delay`): no new client then.
+    if state.shutdown.is_cancelled() {
+        return ApiError::Draining.into_response();
+    }
     let attached: Result<Attached, _> = session.attach();
     // The connection's lines are the session's.
     let span = session.span().clone();

@@ -87,10 +87,14 @@ fn the_server_reads_every_flag_and_variable_the_manifests_give_it() {
         assert_eq!(unknown_flags(&help, &args), Vec::<String>::new(), "{file}");
         assert_eq!(unknown_env(&help, &names), Vec::<String>::new(), "{file}");
 
-        let drain = flag_value(&args, "--drain-timeout")
-            .or_else(|| help.flag("--drain-timeout")?.default.clone())
-            .expect("the server documents no --drain-timeout default");
-        let drain = humantime::parse_duration(&drain).unwrap();
+        let setting = |flag: &str| {
+            let value = flag_value(&args, flag)
+                .or_else(|| help.flag(flag)?.default.clone())
+                .unwrap_or_else(|| panic!("the server documents no {flag} default"));
+            humantime::parse_duration(&value).unwrap()
+        };
+        // The listener stays for the delay, but the drain runs meanwhile: it takes the longer.
+        let drain = setting("--drain-timeout").max(setting("--drain-delay"));
         let grace = manifest.pod().unwrap()["spec"]["terminationGracePeriodSeconds"]
             .as_u64()
             .map_or(Duration::from_secs(30), Duration::from_secs);
