@@ -4,7 +4,7 @@
 
 use std::{path::Path, process::Stdio};
 
-use claude_agent_testkit::{Client as WsClient, TestServer, built_binary};
+use claude_agent_testkit::{Client as WsClient, TestServer, built_binary, json_answer};
 use reqwest::{Client, Method, StatusCode, header, redirect};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -24,15 +24,8 @@ async fn with_token() -> TestServer {
 
 /// The routes the OpenAPI document lists, each with a method, plus the WebSockets'.
 async fn every_route(server: &TestServer) -> Vec<(Method, String)> {
-    let document: Value = Client::new()
-        .get(server.url("/v1/openapi.json"))
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let openapi = Client::new().get(server.url("/v1/openapi.json"));
+    let (_, document) = json_answer(openapi.bearer_auth(TOKEN)).await;
     let mut routes = vec![
         (Method::GET, "/ws".to_owned()),
         (Method::GET, "/v1/sessions/x/ws".to_owned()),

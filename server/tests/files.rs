@@ -9,7 +9,7 @@ use std::{
     time::{Duration, SystemTime},
 };
 
-use claude_agent_testkit::{PATIENCE, TestServer, built_binary};
+use claude_agent_testkit::{PATIENCE, TestServer, built_binary, json_answer};
 use reqwest::{Method, StatusCode, header};
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -148,17 +148,6 @@ impl<'a> Files<'a> {
         );
         events
     }
-}
-
-async fn json_answer(request: reqwest::RequestBuilder) -> (StatusCode, Value) {
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    let json = match text.is_empty() {
-        true => Value::Null,
-        false => serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    };
-    (status, json)
 }
 
 /// A watch's server-sent events, as they arrive.

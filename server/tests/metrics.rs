@@ -5,7 +5,9 @@
 use std::{path::Path, time::Duration};
 
 use claude_agent_protocol::ServerMessage;
-use claude_agent_testkit::{MockApi, PATIENCE, TestServer, built_binary, real_claude, sdk_type};
+use claude_agent_testkit::{
+    MockApi, PATIENCE, TestServer, built_binary, json_answer, real_claude, sdk_type,
+};
 use prometheus_parse::{Scrape, Value};
 use reqwest::{Method, StatusCode, header};
 use serde_json::json;
@@ -172,16 +174,8 @@ async fn dead_agents_and_their_restarts_are_counted_and_the_main_port_wants_the_
     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
 
     let http = reqwest::Client::new();
-    let created: serde_json::Value = http
-        .post(server.url("/v1/sessions"))
-        .bearer_auth(TOKEN)
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let create = http.post(server.url("/v1/sessions")).json(&json!({}));
+    let (_, created) = json_answer(create.bearer_auth(TOKEN)).await;
     let messages = server.url(&format!(
         "/v1/sessions/{}/messages",
         created["id"].as_str().unwrap()

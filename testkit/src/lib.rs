@@ -25,5 +25,5 @@ pub use report::{machine, median, target};
 pub use seed::seeded;
 pub use server::{
     TestServer, agents, built_binary, command_line, cpu_seconds, descendants, is_alive,
-    real_claude, signal, status_mb,
+    json_answer, real_claude, signal, status_mb,
 };

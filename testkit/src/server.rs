@@ -190,14 +190,7 @@ impl TestServer {
         if let Some(body) = body {
             request = request.json(body);
         }
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        let text = response.text().await.unwrap();
-        let json = match text.is_empty() {
-            true => Value::Null,
-            false => serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        };
-        (status, json)
+        json_answer(request).await
     }
 
     /// Creates a v1 session from `body`; its description.
@@ -390,4 +383,17 @@ pub fn is_alive(pid: u32) -> bool {
             .rsplit_once(')')
             .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
     })
+}
+
+/// The answer to `request`: its status and JSON (`null` when it has none, a string when it is
+/// not JSON).
+pub async fn json_answer(request: reqwest::RequestBuilder) -> (reqwest::StatusCode, Value) {
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    let json = match text.is_empty() {
+        true => Value::Null,
+        false => serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    };
+    (status, json)
 }

@@ -14,7 +14,7 @@ use claude_agent_testkit::{
     e2b::{
         Config, ENVD_PORT, KilledBy, SERVER_PORT, SandboxRecord, SandboxState, Spec, TOKEN_FILE,
     },
-    is_alive, real_claude, result_of,
+    is_alive, json_answer, real_claude, result_of,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -112,18 +112,6 @@ fn host(mock: &E2bMock, sandbox: &Value) -> String {
     port_host(mock, sandbox, SERVER_PORT)
 }
 
-/// The answer to `request`: its status and JSON (`null` when it has none).
-async fn answer(request: reqwest::RequestBuilder) -> (StatusCode, Value) {
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    let json = match text.is_empty() {
-        true => Value::Null,
-        false => serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    };
-    (status, json)
-}
-
 /// `GET path` of the sandbox's server, with `token` as bearer if any.
 async fn server_get(
     mock: &E2bMock,
@@ -136,7 +124,7 @@ async fn server_get(
     if let Some(token) = token {
         request = request.bearer_auth(token);
     }
-    answer(request).await
+    json_answer(request).await
 }
 
 /// `POST /files` of the sandbox's envd with `access_token` as `X-Access-Token`, if any, and
@@ -158,7 +146,7 @@ async fn envd_post(
     if let Some(token) = access_token {
         request = request.header("X-Access-Token", token);
     }
-    answer(request).await
+    json_answer(request).await
 }
 
 /// Writes `content` to `path` in the sandbox through envd, as the client writes the token.
@@ -509,7 +497,7 @@ async fn hello(mock: &E2bMock, sandbox: &Value, config: Option<Value>) -> Vec<Se
             .post(format!("http://{host}/config"))
             .bearer_auth(TOKEN)
             .json(&config);
-        let (status, body) = answer(posted).await;
+        let (status, body) = json_answer(posted).await;
         assert!(status.is_success(), "{status}: {body}");
     }
     let mut client = connect(mock, &host, &format!("/ws?token={TOKEN}")).await;
@@ -680,24 +668,12 @@ async fn the_binary_prints_its_addresses_and_kills_its_sandboxes_when_stdin_clos
     assert_eq!(domain, format!("e2b domain localhost:{port}"));
 
     let http = reqwest::Client::new();
-    let created: Value = http
+    let create = http
         .post(format!("{api}/sandboxes"))
-        .header("X-API-Key", "e2b_other_key")
-        .json(&json!({"templateID": "claude-agent-server"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let records: Value = http
-        .get(format!("{api}/_mock/sandboxes"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .header("X-API-Key", "e2b_other_key");
+    let (_, created) =
+        json_answer(create.json(&json!({"templateID": "claude-agent-server"}))).await;
+    let (_, records) = json_answer(http.get(format!("{api}/_mock/sandboxes"))).await;
     assert_eq!(records[0]["sandboxID"], created["sandboxID"], "{created}");
     let server = server_pid(child.id().unwrap());
 
