@@ -20,13 +20,30 @@ const SERVER: &str = env!("CARGO_BIN_EXE_claude-agent-server");
 const DRAIN_TIMEOUT: &str = "15s";
 
 async fn start_in(home: TempDir, api: &MockApi, drain_timeout: &str) -> TestServer {
+    start_with(home, api, &["--drain-timeout", drain_timeout]).await
+}
+
+async fn start_with(home: TempDir, api: &MockApi, args: &[&str]) -> TestServer {
     let env = [
         ("ANTHROPIC_BASE_URL", api.base_url()),
         ("ANTHROPIC_API_KEY", "test-key".to_owned()),
     ];
     let env: Vec<_> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let args = ["--drain-timeout", drain_timeout];
-    TestServer::start_in(home, Path::new(SERVER), &real_claude(), &env, &args).await
+    TestServer::start_in(home, Path::new(SERVER), &real_claude(), &env, args).await
+}
+
+/// Waits until the draining server's listener closes and it exits, with success.
+async fn closes_then_exits(server: &mut TestServer) {
+    let addr = server.addr.clone();
+    eventually("the listener to close", || {
+        std::net::TcpStream::connect(&addr).is_err()
+    })
+    .await;
+    let status = tokio::time::timeout(PATIENCE, server.child.wait())
+        .await
+        .expect("the server exits")
+        .unwrap();
+    assert!(status.success(), "{status:?}");
 }
 
 fn say(text: &str) -> String {
@@ -69,16 +86,7 @@ async fn sigterm_lets_running_turns_finish_until_the_drain_timeout_then_interrup
     assert_eq!(finishing_client.closed().await, Some(1001));
     assert_eq!(cut_client.closed().await, Some(1001));
     // Draining, it takes no new connection.
-    let addr = server.addr.clone();
-    eventually("the listener to close", || {
-        std::net::TcpStream::connect(&addr).is_err()
-    })
-    .await;
-    let status = tokio::time::timeout(PATIENCE, server.child.wait())
-        .await
-        .expect("the server exits")
-        .unwrap();
-    assert!(status.success(), "{status:?}");
+    closes_then_exits(&mut server).await;
 
     let home = std::mem::replace(&mut server.home, tempfile::tempdir().unwrap());
     let server = start_in(home, &api, DRAIN_TIMEOUT).await;
@@ -117,14 +125,9 @@ async fn a_second_signal_interrupts_at_once() {
 #[tokio::test]
 async fn with_a_drain_delay_readyz_says_draining_and_new_clients_are_refused_until_it_closes() {
     let api = MockApi::start().await;
-    let env = [
-        ("ANTHROPIC_BASE_URL", api.base_url()),
-        ("ANTHROPIC_API_KEY", "test-key".to_owned()),
-    ];
-    let env: Vec<_> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     // Long enough to look from outside; the test waits on the listener, not on the delay.
     let args = ["--drain-delay", "5s", "--drain-timeout", DRAIN_TIMEOUT];
-    let mut server = TestServer::start(Path::new(SERVER), &real_claude(), &env, &args).await;
+    let mut server = start_with(tempfile::tempdir().unwrap(), &api, &args).await;
     let mut client = server.attach().await;
     let get = |path: &'static str| server.request(reqwest::Method::GET, path, None);
     assert_eq!(get("/readyz").await.0, reqwest::StatusCode::OK);
@@ -142,14 +145,5 @@ async fn with_a_drain_delay_readyz_says_draining_and_new_clients_are_refused_unt
         other => panic!("a new WebSocket while draining: {other:?}"),
     }
 
-    let addr = server.addr.clone();
-    eventually("the listener to close", || {
-        std::net::TcpStream::connect(&addr).is_err()
-    })
-    .await;
-    let status = tokio::time::timeout(PATIENCE, server.child.wait())
-        .await
-        .expect("the server exits")
-        .unwrap();
-    assert!(status.success(), "{status:?}");
+    closes_then_exits(&mut server).await;
 }
