@@ -1,9 +1,9 @@
 // Builds the E2B sandbox template `claude-agent-server` from ./Dockerfile: `npm run build`, with
 // E2B_API_KEY set and Docker running. `npm run check` (--dry-run) only prints what E2B would get.
 //
-// E2B builds single-stage Dockerfiles only, and the Dockerfile compiles the server in a stage of
-// its own: so Docker runs the stages up to `binary`, which leave the server in ./out/, and E2B
-// gets the last stage alone, which copies it from there.
+// E2B builds single-stage Dockerfiles only: so Docker runs the image's build
+// (deploy/Containerfile, up to its `files` stage), which leaves the server, the CLI, the page and
+// the client package in ./out/, and E2B gets ./Dockerfile, which copies them from there.
 
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -13,7 +13,6 @@ import { defaultBuildLogger, Template, waitForURL } from "e2b";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dockerfile = readFileSync(join(here, "Dockerfile"), "utf8");
-const runtime = dockerfile.slice(dockerfile.lastIndexOf("\nFROM ") + 1);
 
 // The server starts as the template is built, and E2B snapshots it once its health route
 // answers: each sandbox resumes with it listening, so nothing given at create (envVars) reaches
@@ -24,17 +23,18 @@ const start =
   " --workspace /home/user/agent-workspace" +
   " --token-file /home/user/.claude-agent-server/token";
 const template = Template({ fileContextPath: here })
-  .fromDockerfile(runtime)
+  .fromDockerfile(dockerfile)
   .setStartCmd(start, waitForURL("http://localhost:3000/healthz"));
 
 if (process.argv.includes("--dry-run")) {
   console.log(await Template.toJSON(template, false));
 } else {
   const root = join(here, "../..");
-  const output = `type=local,dest=${here}`;
+  const output = `type=local,dest=${join(here, "out")}`;
+  const containerfile = join(root, "deploy/Containerfile");
   execFileSync(
     "docker",
-    ["build", "--file", join(here, "Dockerfile"), "--target", "binary", "--output", output, root],
+    ["build", "--file", containerfile, "--target", "files", "--output", output, root],
     { stdio: "inherit" },
   );
   // The name is the template's alias: what clients create sandboxes of.

@@ -176,7 +176,10 @@ export function reaches(client, state) {
   });
 }
 
-/** Resolves with the frames up to and including the first that `done` accepts. */
+/**
+ * Resolves with the frames up to and including the first that `done(frame, seen)` accepts
+ * (`seen`: the frames so far, that one included).
+ */
 export function frames(client, done) {
   return new Promise((resolve, reject) => {
     const seen = [];
@@ -186,7 +189,7 @@ export function frames(client, done) {
     }, PATIENCE_MS);
     const off = client.onMessage((frame) => {
       seen.push(frame);
-      if (done(frame)) {
+      if (done(frame, seen)) {
         clearTimeout(timer);
         off();
         resolve(seen);
