@@ -13,47 +13,7 @@ use wasm_bindgen::{
     prelude::{Closure, wasm_bindgen},
 };
 
-#[wasm_bindgen(inline_js = r#"
-const RUST_FRAMES = new Set([
-  "connected",
-  "permission_request",
-  "permission_resolved",
-  "control_result",
-]);
-
-export function listener(state) {
-  return (event) => {
-    let frame;
-    try {
-      frame = JSON.parse(event.data);
-    } catch (error) {
-      return state.report(error);
-    }
-    // A frame of the session's log is handed over once: one already seen is a resend of a
-    // resumed connection (or of a restart of the client, resuming where it stopped).
-    const seq = frame?.seq;
-    if (typeof seq === "number") {
-      if (seq <= state.lastSeq) return;
-      state.lastSeq = seq;
-    } else if (frame?.type === "connected" && frame.after > state.lastSeq) {
-      // The frames before this connection's first were handled elsewhere (the legacy /ws
-      // goes on from the first no client had): a reconnect resumes from here, not earlier.
-      state.lastSeq = frame.after;
-    }
-    if (state.inspect) state.inspect(frame);
-    if (RUST_FRAMES.has(frame?.type)) state.prompts(frame);
-    if (state.debug) console.log("Received message:", frame);
-    // The array of this moment: handlers (un)subscribed by a handler take effect next frame.
-    for (const handler of state.handlers) {
-      try {
-        handler(frame);
-      } catch (error) {
-        state.report(error);
-      }
-    }
-  };
-}
-"#)]
+#[wasm_bindgen(module = "/js/glue.js")]
 extern "C" {
     fn listener(state: &Object) -> Function;
 }

@@ -14,12 +14,7 @@ use crate::{
     http, watch,
 };
 
-#[wasm_bindgen(inline_js = r#"
-// The e2b SDK's `modifiedTime` (a Date) beside the server's `modified` (RFC 3339 text).
-const withTime = (entry) => Object.assign(entry, { modifiedTime: new Date(entry.modified) });
-export const entry = (answer) => answer.then(withTime);
-export const entries = (answer) => answer.then((list) => list.entries.map(withTime));
-"#)]
+#[wasm_bindgen(module = "/js/glue.js")]
 extern "C" {
     fn entry(answer: Promise) -> Promise;
     fn entries(answer: Promise) -> Promise;

@@ -9,37 +9,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::error::ClientError;
 
-#[wasm_bindgen(inline_js = r#"
-// Sends a request with the global `fetch` (no `window` in Node), and reads its answer as `read`
-// says: "json" (undefined when it has none), "text", "blob", or "response" (as it is: a
-// stream). A refusal rejects with an Error saying "Failed to <action>: " and the server's
-// reason, with its `code` (if any) and `status`; a network failure with one saying so.
-export async function send(url, init, action, read) {
-  let response;
-  let text;
-  try {
-    response = await fetch(url, init);
-    if (response.ok && read !== "json") {
-      return read === "response" ? response : await response[read]();
-    }
-    text = await response.text();
-  } catch (error) {
-    throw new Error(`Could not connect to ${url}: ${error?.message ?? error}`);
-  }
-  let json;
-  try {
-    json = JSON.parse(text);
-  } catch {}
-  if (response.ok) return json;
-  // This server answers {"error", "code"}; E2B {"code": 401, "message"}; anything else is
-  // shown as it came.
-  const reason = json?.error ?? json?.message ?? `HTTP ${response.status}: ${text}`;
-  const error = new Error(`Failed to ${action}: ${reason}`);
-  if (typeof json?.code === "string") error.code = json.code;
-  error.status = response.status;
-  throw error;
-}
-"#)]
+#[wasm_bindgen(module = "/js/glue.js")]
 extern "C" {
     #[wasm_bindgen(js_name = send)]
     fn send_request(url: &str, init: &Object, action: &str, read: &str) -> Promise;

@@ -26,23 +26,7 @@ const ENVD_PORT: u16 = 49983;
 /// The file the template's server reads its token from.
 const TOKEN_FILE: &str = "/home/user/.claude-agent-server/token";
 
-#[wasm_bindgen(inline_js = r#"
-// 32 random bytes from Web Crypto (global in browsers and Node 20+), in hex.
-export const newToken = () =>
-  Array.from(crypto.getRandomValues(new Uint8Array(32)), (byte) =>
-    byte.toString(16).padStart(2, "0"),
-  ).join("");
-
-// Resolves once `closing` has and the kill is `answer`ed; a sandbox gone already (404)
-// counts as killed.
-export const killed = (answer, closing) =>
-  Promise.all([
-    closing,
-    answer.catch((error) => {
-      if (error.status !== 404) throw error;
-    }),
-  ]).then(() => {});
-"#)]
+#[wasm_bindgen(module = "/js/glue.js")]
 extern "C" {
     /// The token of the server in a new sandbox.
     #[wasm_bindgen(js_name = newToken)]
