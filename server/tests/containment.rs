@@ -4,6 +4,7 @@
 
 use std::{path::Path, time::Duration};
 
+use claude_agent_protocol::ServerMessage;
 use claude_agent_testkit::{
     Client, MockApi, TestServer, agents, command_line, descendants, eventually, is_alive,
     real_claude, signal,
@@ -70,6 +71,11 @@ async fn killing_the_agent_ends_its_tools(containment: &str) {
     signal(agent, Signal::SIGKILL);
     let below: Vec<u32> = tree.into_iter().filter(|&pid| pid != agent).collect();
     all_end(&below).await;
+    // Once the server has told of the death: a message sent at that very moment is another
+    // matter (the namespace's init and holder keep the agent's stdin open a moment longer).
+    client
+        .until(|frame| matches!(frame, ServerMessage::Error { .. }))
+        .await;
     client.say("Still there?").await;
     client.turn().await;
 }
