@@ -71,8 +71,8 @@ async fn killing_the_agent_ends_its_tools(containment: &str) {
     signal(agent, Signal::SIGKILL);
     let below: Vec<u32> = tree.into_iter().filter(|&pid| pid != agent).collect();
     all_end(&below).await;
-    // Once the server has told of the death: a message sent at that very moment is another
-    // matter (the namespace's init and holder keep the agent's stdin open a moment longer).
+    // Once the server has told of the death: one sent at that very moment may be reported as
+    // not delivered instead, for the client to send again.
     client
         .until(|frame| matches!(frame, ServerMessage::Error { .. }))
         .await;
@@ -112,4 +112,26 @@ async fn a_user_namespace_ends_the_tools_of_a_killed_server() {
 #[tokio::test]
 async fn the_subreaper_ends_the_tools_of_a_killed_agent() {
     killing_the_agent_ends_its_tools("subreaper").await;
+}
+
+/// The holder and the init let go of the agent's stdin and stdout once the CLI has them: when
+/// it dies they close at once, so that a message written then fails (and is reported as not
+/// delivered) instead of sitting unread in the pipe.
+#[tokio::test]
+async fn the_holder_and_the_init_keep_no_end_of_the_agents_pipes() {
+    let (_api, server) = start("pid-namespace").await;
+    let mut client = server.attach().await;
+    client.say("hello").await;
+    client.turn().await;
+    let between: Vec<u32> = descendants(server.pid())
+        .into_iter()
+        .filter(|&pid| command_line(pid).contains("__agent-"))
+        .collect();
+    assert_eq!(between.len(), 2, "the holder and the init");
+    for pid in between {
+        for fd in [0, 1] {
+            let target = std::fs::read_link(format!("/proc/{pid}/fd/{fd}")).unwrap();
+            assert_eq!(target, Path::new("/dev/null"), "{}", command_line(pid));
+        }
+    }
 }

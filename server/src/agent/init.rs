@@ -75,14 +75,33 @@ fn hold(mode: Containment, command: &[OsString]) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     // The first process started now is PID 1 of the new namespace.
-    match Command::new(SELF_EXE)
+    let mut init = match Command::new(SELF_EXE)
         .arg(INIT)
         .arg(program)
         .args(args)
-        .status()
+        .spawn()
     {
+        Ok(init) => init,
+        Err(error) => return fail("starting the namespace's init", &error),
+    };
+    release_stdio();
+    match init.wait() {
         Ok(status) => exit_as(status, &stops),
-        Err(error) => fail("starting the namespace's init", &error),
+        Err(error) => fail("waiting for the namespace's init", &error),
+    }
+}
+
+/// Lets go of the agent's stdin and stdout, which the child holds now. Held here too, a message
+/// written as the CLI dies would sit in the pipe unread, and be taken for delivered; and the
+/// server would see the CLI's output end only once this process did.
+fn release_stdio() {
+    if let Ok(null) = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+    {
+        let _ = nix::unistd::dup2_stdin(&null);
+        let _ = nix::unistd::dup2_stdout(&null);
     }
 }
 
@@ -118,6 +137,7 @@ fn init(command: &[OsString]) -> ExitCode {
         // As the holder's own spawn failure would read: the program could not be run.
         Err(error) => return fail(&format!("starting {}", program.display()), &error),
     };
+    release_stdio();
     loop {
         match waitpid(None, None) {
             Ok(WaitStatus::Exited(pid, code)) if pid == cli => return code_of(code),
