@@ -1,9 +1,8 @@
 // The original's example flow in a page: configure (a POST /config from the page's origin),
 // connect, send, read the reply. The server is the page's `?server=`; the outcome goes to
 // `window.report` (the test's) and onto the page, for its screenshot.
-export async function reportTurn(ClaudeAgentClient, text) {
-  let outcome;
-  try {
+export function reportTurn(ClaudeAgentClient, text) {
+  return report(async () => {
     const client = new ClaudeAgentClient({
       connectionUrl: new URLSearchParams(location.search).get("server"),
       systemPrompt: "You are a test agent.",
@@ -33,7 +32,16 @@ export async function reportTurn(ClaudeAgentClient, text) {
       .filter((block) => block.type === "text")
       .map((block) => block.text)
       .join("");
-    outcome = { reply, subtype };
+    return { reply, subtype };
+  });
+}
+
+/** Runs `run` and puts what it resolves with, or the error it throws, on the page and to
+ * `window.report` (the test's). */
+export async function report(run) {
+  let outcome;
+  try {
+    outcome = await run();
   } catch (error) {
     outcome = { error: String(error) };
   }
